@@ -1,0 +1,93 @@
+# Finds every dependency; a missing one stops the configure step naming the Debian package.
+
+macro(kgrec_require found what package)
+  if(NOT ${found})
+    message(FATAL_ERROR "kgrec: ${what} not found. On Debian 12 install it with:\n"
+                        "  apt-get install ${package}\n"
+                        "or run scripts/setup.sh, which installs every dependency.")
+  endif()
+endmacro()
+
+find_package(Threads REQUIRED)
+
+find_package(Torch QUIET)
+kgrec_require(Torch_FOUND "LibTorch" "libtorch-dev")
+
+find_package(MPI QUIET COMPONENTS CXX)
+kgrec_require(MPI_CXX_FOUND "MPI (Open MPI)" "libopenmpi-dev openmpi-bin")
+
+find_package(HDF5 QUIET COMPONENTS CXX)
+kgrec_require(HDF5_FOUND "HDF5 with the C++ API" "libhdf5-dev")
+add_library(kgrec_hdf5 INTERFACE)
+target_include_directories(kgrec_hdf5 SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
+target_link_libraries(kgrec_hdf5 INTERFACE ${HDF5_LIBRARIES})
+target_compile_definitions(kgrec_hdf5 INTERFACE ${HDF5_DEFINITIONS})
+
+find_path(METIS_INCLUDE_DIR metis.h PATH_SUFFIXES metis)
+find_library(METIS_LIBRARY metis)
+if(METIS_INCLUDE_DIR AND METIS_LIBRARY)
+  set(METIS_FOUND TRUE)
+endif()
+kgrec_require(METIS_FOUND "METIS" "libmetis-dev")
+add_library(kgrec_metis INTERFACE)
+target_include_directories(kgrec_metis SYSTEM INTERFACE ${METIS_INCLUDE_DIR})
+target_link_libraries(kgrec_metis INTERFACE ${METIS_LIBRARY})
+
+# Boost.Graph is used header-only.
+find_package(Boost 1.74 QUIET)
+kgrec_require(Boost_FOUND "Boost (Boost.Graph headers)" "libboost-graph-dev")
+if(NOT EXISTS "${Boost_INCLUDE_DIRS}/boost/graph/adjacency_list.hpp")
+  message(FATAL_ERROR "kgrec: Boost.Graph headers not found. Install: apt-get install libboost-graph-dev")
+endif()
+
+find_package(CLI11 QUIET CONFIG)
+if(NOT CLI11_FOUND)
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp)
+  kgrec_require(CLI11_INCLUDE_DIR "CLI11" "libcli11-dev")
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 INTERFACE ${CLI11_INCLUDE_DIR})
+endif()
+
+find_package(nlohmann_json 3 QUIET)
+kgrec_require(nlohmann_json_FOUND "nlohmann-json" "nlohmann-json3-dev")
+
+find_package(spdlog QUIET)
+kgrec_require(spdlog_FOUND "spdlog" "libspdlog-dev")
+
+if(KGREC_BUILD_TESTS)
+  find_package(GTest QUIET)
+  kgrec_require(GTest_FOUND "GoogleTest" "libgtest-dev")
+  find_program(KGREC_MPIEXEC NAMES mpirun mpiexec)
+  kgrec_require(KGREC_MPIEXEC "mpirun" "openmpi-bin")
+endif()
+if(KGREC_BUILD_BENCH)
+  find_package(benchmark QUIET)
+  kgrec_require(benchmark_FOUND "Google Benchmark" "libbenchmark-dev")
+endif()
+
+# CUDA/NCCL: optional, on when LibTorch itself was built with CUDA.
+set(KGREC_HAVE_CUDA OFF)
+if(NOT KGREC_CUDA STREQUAL "OFF")
+  if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
+    find_path(NCCL_INCLUDE_DIR nccl.h)
+    find_library(NCCL_LIBRARY nccl)
+    if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+      set(KGREC_HAVE_CUDA ON)
+    endif()
+  endif()
+  if(KGREC_CUDA STREQUAL "ON" AND NOT KGREC_HAVE_CUDA)
+    message(FATAL_ERROR "kgrec: -DKGREC_CUDA=ON but no CUDA-enabled LibTorch with NCCL was found "
+                        "(needs LibTorch built with CUDA, nccl.h and libnccl).")
+  endif()
+endif()
+message(STATUS "kgrec: CUDA/NCCL path: ${KGREC_HAVE_CUDA}")
+
+# LibTorch's exported flags include -D_GLIBCXX_USE_CXX11_ABI; only targets that link torch get them.
+add_library(kgrec_torch INTERFACE)
+target_link_libraries(kgrec_torch INTERFACE ${TORCH_LIBRARIES})
+target_include_directories(kgrec_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+if(KGREC_HAVE_CUDA)
+  target_compile_definitions(kgrec_torch INTERFACE KGREC_HAVE_CUDA=1)
+  target_include_directories(kgrec_torch SYSTEM INTERFACE ${NCCL_INCLUDE_DIR})
+  target_link_libraries(kgrec_torch INTERFACE ${NCCL_LIBRARY})
+endif()

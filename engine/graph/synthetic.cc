@@ -1,0 +1,2 @@
+#include "engine/graph/synthetic.h"
+// Written by the synthetic-generator task.
