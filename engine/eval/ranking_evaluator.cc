@@ -1,0 +1,108 @@
+#include "engine/eval/ranking_evaluator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "engine/common/error.h"
+
+namespace kgrec {
+
+RankingEvaluator::RankingEvaluator(const Csr& train_items, const Csr& test_items,
+                                   std::int64_t num_items, RankingEvalOptions options)
+    : train_items_(train_items), test_items_(test_items), num_items_(num_items),
+      options_(std::move(options)) {
+  KGREC_CHECK(!options_.ks.empty(), "no cut-off k given");
+  for (std::int64_t k : options_.ks) KGREC_CHECK(k > 0, "cut-off k must be positive, got {}", k);
+  KGREC_CHECK(train_items.numRows() == test_items.numRows(), "train and test user counts differ");
+  for (std::int64_t u = 0; u < test_items.numRows(); ++u) {
+    if (test_items.degree(u) > 0) test_users_.push_back(static_cast<std::int32_t>(u));
+  }
+}
+
+RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer) const {
+  return evaluate(scorer, test_users_);
+}
+
+RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
+                                             const std::vector<std::int32_t>& users) const {
+  const auto start = std::chrono::steady_clock::now();
+  torch::NoGradGuard no_grad;
+  RankingEvalResult result;
+  result.ks = options_.ks;
+  result.sums.resize(options_.ks.size());
+  const std::int64_t max_k =
+      std::min(num_items_, *std::max_element(options_.ks.begin(), options_.ks.end()));
+  std::vector<std::int32_t> relevant;
+  std::vector<std::int64_t> masked;
+  for (std::size_t first = 0; first < users.size(); first += options_.batch_users) {
+    const std::size_t count = std::min<std::size_t>(options_.batch_users, users.size() - first);
+    torch::Tensor batch = torch::from_blob(const_cast<std::int32_t*>(users.data() + first),
+                                           {static_cast<std::int64_t>(count)}, torch::kInt32)
+                              .to(torch::kInt64);
+    torch::Tensor scores = scorer(batch).contiguous();
+    KGREC_CHECK(scores.dim() == 2 && scores.size(0) == static_cast<std::int64_t>(count) &&
+                    scores.size(1) == num_items_,
+                "scorer returned {} for {} users and {} items", c10::str(scores.sizes()), count,
+                num_items_);
+    // Mask training items: flat positions row * num_items + item.
+    masked.clear();
+    for (std::size_t b = 0; b < count; ++b) {
+      const std::int32_t u = users[first + b];
+      for (std::int64_t e = train_items_.indptr[u]; e < train_items_.indptr[u + 1]; ++e) {
+        masked.push_back(static_cast<std::int64_t>(b) * num_items_ + train_items_.indices[e]);
+      }
+    }
+    if (!masked.empty()) {
+      torch::Tensor index = torch::from_blob(masked.data(), {static_cast<std::int64_t>(masked.size())},
+                                             torch::kInt64).to(scores.device());
+      scores.view({-1}).index_fill_(0, index, -std::numeric_limits<float>::infinity());
+    }
+    torch::Tensor top = std::get<1>(scores.topk(max_k, 1, /*largest=*/true, /*sorted=*/true))
+                            .to(torch::kCPU, torch::kInt64).contiguous();
+    const std::int64_t* top_ptr = top.data_ptr<std::int64_t>();
+    for (std::size_t b = 0; b < count; ++b) {
+      const std::int32_t u = users[first + b];
+      relevant.assign(test_items_.indices.begin() + test_items_.indptr[u],
+                      test_items_.indices.begin() + test_items_.indptr[u + 1]);
+      if (relevant.empty()) continue;
+      for (std::size_t j = 0; j < options_.ks.size(); ++j) {
+        addUserMetrics(top_ptr + b * max_k, max_k, relevant, options_.ks[j], &result.sums[j]);
+      }
+    }
+  }
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+nlohmann::json toJson(const RankingEvalResult& result) {
+  nlohmann::json json;
+  for (std::size_t j = 0; j < result.ks.size(); ++j) {
+    const std::string at = "@" + std::to_string(result.ks[j]);
+    json["recall" + at] = result.sums[j].meanRecall();
+    json["ndcg" + at] = result.sums[j].meanNdcg();
+    json["precision" + at] = result.sums[j].meanPrecision();
+  }
+  json["eval_users"] = result.sums.empty() ? 0 : result.sums.front().users;
+  json["eval_seconds"] = result.seconds;
+  return json;
+}
+
+UserScorer popularityScorer(const std::vector<Interaction>& train, std::int64_t num_items) {
+  std::vector<std::int64_t> degree = itemDegrees(train, num_items);
+  torch::Tensor popularity =
+      torch::from_blob(degree.data(), {num_items}, torch::kInt64).to(torch::kFloat32);
+  return [popularity](const torch::Tensor& users) {
+    return popularity.unsqueeze(0).expand({users.size(0), popularity.size(0)}).clone();
+  };
+}
+
+UserScorer innerProductScorer(torch::Tensor user_embeddings, torch::Tensor item_embeddings) {
+  torch::Tensor items_t = item_embeddings.t().contiguous();
+  return [users_e = std::move(user_embeddings), items_t](const torch::Tensor& users) {
+    return torch::mm(users_e.index_select(0, users.to(users_e.device())), items_t);
+  };
+}
+
+}  // namespace kgrec

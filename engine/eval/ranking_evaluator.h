@@ -1,0 +1,62 @@
+#pragma once
+// Full-ranking evaluation: every item is scored for each test user, the user's training
+// items are masked out, and the top K are compared with the user's test items
+// (engine/eval/metrics.h). The same code evaluates any scorer: a trained model, or the
+// popularity baseline.
+
+#include <functional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "engine/eval/metrics.h"
+#include "engine/graph/dataset.h"
+
+namespace kgrec {
+
+// Scores [batch, num_items] for a batch of local user indices (an int64 tensor).
+using UserScorer = std::function<torch::Tensor(const torch::Tensor& users)>;
+
+struct RankingEvalOptions {
+  std::vector<std::int64_t> ks = {20};
+  std::int64_t batch_users = 2048;  // users scored per matrix product
+};
+
+struct RankingEvalResult {
+  std::vector<std::int64_t> ks;
+  std::vector<MetricSums> sums;  // one per k
+  double seconds = 0.0;
+};
+
+class RankingEvaluator {
+ public:
+  // `train_items` / `test_items`: each user's sorted training / test items (userItemCsr).
+  RankingEvaluator(const Csr& train_items, const Csr& test_items, std::int64_t num_items,
+                   RankingEvalOptions options = {});
+
+  // Evaluates the given users (default: every user with a test item); returns sums so
+  // that results over disjoint user sets can be added.
+  RankingEvalResult evaluate(const UserScorer& scorer) const;
+  RankingEvalResult evaluate(const UserScorer& scorer, const std::vector<std::int32_t>& users) const;
+
+  const std::vector<std::int32_t>& testUsers() const { return test_users_; }
+
+ private:
+  const Csr& train_items_;
+  const Csr& test_items_;
+  std::int64_t num_items_;
+  RankingEvalOptions options_;
+  std::vector<std::int32_t> test_users_;
+};
+
+// {"recall@20": ..., "ndcg@20": ..., "precision@20": ..., "eval_users": ..., "eval_seconds": ...}
+nlohmann::json toJson(const RankingEvalResult& result);
+
+// Scores every item by its number of training interactions, for every user.
+UserScorer popularityScorer(const std::vector<Interaction>& train, std::int64_t num_items);
+
+// Scores by the inner product of user and item embeddings ([num_users, d] and [num_items, d]).
+UserScorer innerProductScorer(torch::Tensor user_embeddings, torch::Tensor item_embeddings);
+
+}  // namespace kgrec

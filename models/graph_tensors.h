@@ -1,0 +1,26 @@
+#pragma once
+// Graph structures as tensors, at the boundary between the plain-C++ graph modules and
+// LibTorch, plus sparse-dense propagation over them with autograd.
+
+#include <torch/types.h>
+
+#include "engine/graph/normalized_adjacency.h"
+
+namespace kgrec {
+
+// A WeightedCsr copied into tensors (indptr int64, indices int32, values float32), on `device`.
+struct CsrTensors {
+  torch::Tensor indptr, indices, values;
+  std::int64_t num_rows = 0;
+  static CsrTensors from(const WeightedCsr& csr, torch::Device device);
+};
+
+// y = A x for a CSR matrix A and a dense [num_rows, d] x, with no autograd. On CPU a
+// row-parallel kernel (LibTorch's intra-op threads; no per-edge tensor ops); on CUDA
+// LibTorch's sparse CSR product.
+torch::Tensor spmm(const CsrTensors& a, const torch::Tensor& x);
+
+// y = A x with autograd for a SYMMETRIC A: the gradient A^T g is then A g, the same kernel.
+torch::Tensor symmetricSpmm(const CsrTensors& a, const torch::Tensor& x);
+
+}  // namespace kgrec
