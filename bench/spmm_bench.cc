@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 #include <filesystem>
 
+#include "engine/common/process.h"
 #include "engine/graph/normalized_adjacency.h"
 #include "engine/graph/synthetic.h"
 #include "engine/prepare/importers.h"
@@ -61,4 +62,10 @@ BENCHMARK(BM_Spmm)
 }  // namespace
 }  // namespace kgrec
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  kgrec::keepFreedMemoryForReuse();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -54,6 +54,10 @@ kgrec_require(nlohmann_json_FOUND "nlohmann-json" "nlohmann-json3-dev")
 find_package(spdlog QUIET)
 kgrec_require(spdlog_FOUND "spdlog" "libspdlog-dev")
 
+# ICU: Unicode case mapping, normalisation and categories for the BERT tokenizer (models/text).
+find_package(ICU QUIET COMPONENTS uc)
+kgrec_require(ICU_FOUND "ICU (International Components for Unicode)" "libicu-dev")
+
 if(KGREC_BUILD_TESTS)
   find_package(GTest QUIET)
   kgrec_require(GTest_FOUND "GoogleTest" "libgtest-dev")
@@ -83,8 +87,12 @@ endif()
 message(STATUS "kgrec: CUDA/NCCL path: ${KGREC_HAVE_CUDA}")
 
 # LibTorch's exported flags include -D_GLIBCXX_USE_CXX11_ABI; only targets that link torch get them.
+# at::parallel_for is an inline `#pragma omp parallel` in LibTorch's headers when its backend is
+# OpenMP (Debian's is): code that calls it must itself be compiled with OpenMP, or it runs serial.
+find_package(OpenMP QUIET COMPONENTS CXX)
+kgrec_require(OpenMP_CXX_FOUND "OpenMP for C++" "libgomp1 (comes with g++)")
 add_library(kgrec_torch INTERFACE)
-target_link_libraries(kgrec_torch INTERFACE ${TORCH_LIBRARIES})
+target_link_libraries(kgrec_torch INTERFACE ${TORCH_LIBRARIES} OpenMP::OpenMP_CXX)
 target_include_directories(kgrec_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 if(KGREC_HAVE_CUDA)
   target_compile_definitions(kgrec_torch INTERFACE KGREC_HAVE_CUDA=1)

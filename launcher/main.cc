@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -10,10 +11,12 @@
 #include <thread>
 
 #include "engine/common/error.h"
+#include "engine/common/process.h"
 #include "engine/graph/synthetic.h"
 #include "engine/prepare/importers.h"
 #include "engine/store/dataset_io.h"
 #include "engine/train/trainer.h"
+#include "models/text/wordpiece_tokenizer.h"
 
 namespace kgrec {
 namespace {
@@ -160,6 +163,17 @@ int run(int argc, char** argv) {
   demo->add_option("--epochs", demo_train.epochs, "Training epochs")->capture_default_str();
   demo->add_option("--seed", demo_graph.seed, "Seed")->capture_default_str();
 
+  // tokenize
+  std::string vocab_path;
+  std::int64_t tokenize_max_len = WordPieceTokenizer::kNoMaxLen;
+  CLI::App* tokenize = app.add_subcommand(
+      "tokenize", "Print the BERT WordPiece ids ([CLS] ... [SEP]) of each line of standard input, "
+                  "one line of space-separated ids per text");
+  tokenize->add_option("--vocab", vocab_path, "WordPiece vocabulary (vocab.txt, one token a line)")
+      ->required()->check(CLI::ExistingFile);
+  tokenize->add_option("--max-len", tokenize_max_len, "Truncate to this many ids, [SEP] kept last (0: no limit)")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -183,6 +197,8 @@ int run(int argc, char** argv) {
   } else if (*eval_cmd) {
     nlohmann::json m = evaluateCheckpoint(eval_dir, eval_ks);
     std::cout << m.dump(2) << std::endl;
+  } else if (*tokenize) {
+    tokenizeLines(WordPieceTokenizer::fromVocabFile(vocab_path), std::cin, std::cout, tokenize_max_len);
   } else if (*demo) {
     std::filesystem::create_directories(demo_dir);
     const std::string data_path = demo_dir + "/synthetic.h5";
@@ -211,6 +227,9 @@ int run(int argc, char** argv) {
 }  // namespace kgrec
 
 int main(int argc, char** argv) {
+  kgrec::keepFreedMemoryForReuse();
+  // Log lines go to stderr, so that results on stdout (tables, token ids) can be piped.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("kgrec"));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S %^%l%$ %v");
   try {
     return kgrec::run(argc, argv);

@@ -20,7 +20,9 @@ struct CsrTensors {
 // LibTorch's sparse CSR product.
 torch::Tensor spmm(const CsrTensors& a, const torch::Tensor& x);
 
-// y = A x with autograd for a SYMMETRIC A: the gradient A^T g is then A g, the same kernel.
-torch::Tensor symmetricSpmm(const CsrTensors& a, const torch::Tensor& x);
+// The mean of x, A x, ..., A^L x with autograd, for a SYMMETRIC A. Its gradient is the same
+// operator applied to the upstream gradient, so forward and backward are one fused routine
+// that keeps two buffers, instead of a graph of 2L + 2 full-size temporaries.
+torch::Tensor symmetricLayerMean(const CsrTensors& a, const torch::Tensor& x, std::int64_t layers);
 
 }  // namespace kgrec

@@ -16,33 +16,29 @@ LightGcnImpl::LightGcnImpl(const LightGcnOptions& options, CsrTensors graph)
       "embedding", torch::randn({n, options.dim}, graph_.values.options()) * options.init_std);
 }
 
+torch::Tensor LightGcnImpl::propagateAll() const {
+  return symmetricLayerMean(graph_, embedding_, options_.layers);
+}
+
 UserItemEmbeddings LightGcnImpl::propagate() const {
-  torch::Tensor layer = embedding_;
-  torch::Tensor sum = embedding_;
-  for (std::int64_t l = 0; l < options_.layers; ++l) {
-    layer = symmetricSpmm(graph_, layer);
-    sum = sum + layer;
-  }
-  torch::Tensor mean = sum / static_cast<double>(options_.layers + 1);
+  torch::Tensor mean = propagateAll();
   return {mean.narrow(0, 0, options_.num_users),
           mean.narrow(0, options_.num_users, options_.num_items)};
 }
 
 torch::Tensor LightGcnImpl::bprLoss(const torch::Tensor& users, const torch::Tensor& positives,
                                     const torch::Tensor& negatives, double l2) const {
-  UserItemEmbeddings final_embeddings = propagate();
-  torch::Tensor u = final_embeddings.users.index_select(0, users);
-  torch::Tensor p = final_embeddings.items.index_select(0, positives);
-  torch::Tensor n = final_embeddings.items.index_select(0, negatives);
-  torch::Tensor pos_scores = (u * p).sum(1);
-  torch::Tensor neg_scores = (u * n).sum(1);
+  // One gather of the batch's users, positives and negatives (global rows), so that the
+  // backward pass scatters into one dense gradient instead of three.
+  const std::int64_t b = users.size(0);
+  torch::Tensor rows = torch::cat({users, positives + options_.num_users, negatives + options_.num_users});
+  torch::Tensor selected = propagateAll().index_select(0, rows);
+  torch::Tensor u = selected.narrow(0, 0, b);
+  torch::Tensor pos_scores = (u * selected.narrow(0, b, b)).sum(1);
+  torch::Tensor neg_scores = (u * selected.narrow(0, 2 * b, b)).sum(1);
   torch::Tensor loss = torch::nn::functional::softplus(neg_scores - pos_scores).mean();
   if (l2 == 0.0) return loss;
-  torch::Tensor u0 = embedding_.index_select(0, users);
-  torch::Tensor p0 = embedding_.index_select(0, positives + options_.num_users);
-  torch::Tensor n0 = embedding_.index_select(0, negatives + options_.num_users);
-  torch::Tensor reg = 0.5 * (u0.pow(2).sum() + p0.pow(2).sum() + n0.pow(2).sum()) /
-                      static_cast<double>(users.size(0));
+  torch::Tensor reg = 0.5 * embedding_.index_select(0, rows).pow(2).sum() / static_cast<double>(b);
   return loss + l2 * reg;
 }
 

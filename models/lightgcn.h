@@ -28,6 +28,8 @@ class LightGcnImpl : public torch::nn::Module {
 
   // Final (layer-mean) embeddings of all users and items.
   UserItemEmbeddings propagate() const;
+  // The same as one [num_users + num_items, dim] tensor, users first.
+  torch::Tensor propagateAll() const;
 
   // BPR loss of a batch of (user, positive, negative) local indices (int64 tensors), plus
   // `l2` times the reference code's regulariser: half the squared norm of the batch's

@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev                        # LibTorch 1.13 (CPU) with TorchScript
+  libopenblas0-openmp                 # BLAS for LibTorch's matrix products (the default netlib BLAS is ~5x slower)
   libopenmpi-dev openmpi-bin          # MPI
   libmetis-dev                        # graph partitioning
   libhdf5-dev                         # dataset, shards, features (C++ API)
   libboost-graph-dev                  # Boost.Graph, header-only
   libgtest-dev libbenchmark-dev       # tests and benchmarks
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libicu-dev                          # Unicode data for the BERT tokenizer
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

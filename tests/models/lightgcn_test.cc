@@ -45,7 +45,7 @@ TEST(NormalizedAdjacency, HandComputedWeights) {
   EXPECT_TRUE(torch::equal(m, m.t()));
 }
 
-TEST(Spmm, MatchesDenseProductAndGradient) {
+TEST(Spmm, LayerMeanMatchesDenseProductsAndGradient) {
   torch::manual_seed(3);
   // A random symmetric sparse matrix with empty rows, uneven degrees and dim 37 (not a
   // multiple of the vector width).
@@ -69,15 +69,24 @@ TEST(Spmm, MatchesDenseProductAndGradient) {
     csr.indptr.push_back(static_cast<std::int64_t>(csr.indices.size()));
   }
   CsrTensors a = CsrTensors::from(csr, torch::kCPU);
-  torch::Tensor x = torch::randn({n, dim}, torch::requires_grad());
-  torch::Tensor x_ref = x.detach().clone().requires_grad_(true);
-  torch::Tensor y = symmetricSpmm(a, x);
-  torch::Tensor y_ref = torch::mm(values, x_ref);
-  EXPECT_TRUE(torch::allclose(y, y_ref, 1e-4, 1e-5));
-  torch::Tensor upstream = torch::randn({n, dim});
-  (y * upstream).sum().backward();
-  (y_ref * upstream).sum().backward();
-  EXPECT_TRUE(torch::allclose(x.grad(), x_ref.grad(), 1e-4, 1e-5));
+  torch::Tensor x0 = torch::randn({n, dim});
+  EXPECT_TRUE(torch::allclose(spmm(a, x0), torch::mm(values, x0), 1e-4, 1e-5));
+  for (std::int64_t layers : {0, 1, 2, 3}) {
+    torch::Tensor x = x0.clone().requires_grad_(true);
+    torch::Tensor x_ref = x0.clone().requires_grad_(true);
+    torch::Tensor y = symmetricLayerMean(a, x, layers);
+    torch::Tensor layer = x_ref, sum = x_ref;
+    for (std::int64_t l = 0; l < layers; ++l) {
+      layer = torch::mm(values, layer);
+      sum = sum + layer;
+    }
+    torch::Tensor y_ref = sum / static_cast<double>(layers + 1);
+    EXPECT_TRUE(torch::allclose(y, y_ref, 1e-4, 1e-5)) << layers << " layers";
+    torch::Tensor upstream = torch::randn({n, dim});
+    (y * upstream).sum().backward();
+    (y_ref * upstream).sum().backward();
+    EXPECT_TRUE(torch::allclose(x.grad(), x_ref.grad(), 1e-4, 1e-5)) << layers << " layers";
+  }
 }
 
 TEST(LightGcn, PropagationIsMeanOfLayers) {

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# End-to-end checks of the kgrec command line: exit codes, error messages that name the
+# file and line, and that a failed command leaves no output behind.
+# Usage: cli_test.sh KGREC_BINARY
+set -uo pipefail
+KGREC=$1
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+passes=0
+failures=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+run() {  # run CMD...: captures exit code, stdout and stderr
+  "$@" > out.txt 2> err.txt; rc=$?
+}
+contains() { grep -q -- "$2" "$1"; }
+
+run "$KGREC" --help
+check "help exits 0" test "$rc" -eq 0
+check "help lists subcommands" contains out.txt "prepare"
+
+run "$KGREC" prepare --format lightgcn --train missing.txt --test missing.txt -o data.h5
+check "missing input fails" test "$rc" -ne 0
+check "missing input is named" contains err.txt "missing.txt"
+check "nothing written on failure" test ! -e data.h5
+
+printf '0 1 2\n1 x\n' > train.txt
+printf '0 3\n1 1\n' > test.txt
+run "$KGREC" prepare --format lightgcn --train train.txt --test test.txt -o data.h5
+check "malformed line fails" test "$rc" -ne 0
+check "malformed line named with file:line" contains err.txt "train.txt:2"
+check "no partial file" test -z "$(ls data.h5* 2>/dev/null)"
+
+run "$KGREC" prepare --format nonsense --train train.txt -o data.h5
+check "unknown format fails" test "$rc" -ne 0
+
+run "$KGREC" prepare --synthetic --users 300 --items 150 --entities 40 --seed 3 -o synth.h5
+check "synthetic prepare succeeds" test "$rc" -eq 0
+check "synthetic dataset written" test -s synth.h5
+run "$KGREC" prepare --synthetic --users 300 --items 150 --entities 40 -o synth.h5
+check "existing output refused without --force" test "$rc" -ne 0
+check "refusal says --force" contains err.txt "force"
+run "$KGREC" prepare --synthetic --users 300 --items 150 --entities 40 -o synth.h5 --force
+check "--force overwrites" test "$rc" -eq 0
+
+run "$KGREC" train synth.h5 --epochs 0
+check "zero epochs refused" test "$rc" -ne 0
+run "$KGREC" train synth.h5 --model nosuchmodel
+check "unknown model refused" test "$rc" -ne 0
+run "$KGREC" train train.txt --epochs 1
+check "non-HDF5 dataset refused" test "$rc" -ne 0
+
+run "$KGREC" --threads 1 train synth.h5 --epochs 2 --dim 16 --layers 1 --eval-every 1 --metrics-out m.jsonl --ckpt ckpt
+check "train succeeds" test "$rc" -eq 0
+check "metrics lines written" test "$(wc -l < m.jsonl)" -eq 3
+check "table printed" contains out.txt "popularity baseline"
+run "$KGREC" eval ckpt
+check "eval succeeds" test "$rc" -eq 0
+check "eval prints recall@20" contains out.txt "recall@20"
+run "$KGREC" eval nonexistent-dir
+check "eval of a missing checkpoint fails" test "$rc" -ne 0
+
+printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\n##s\n,\n' > vocab.txt
+printf 'Hello, worlds\nunknownword\n' | "$KGREC" tokenize --vocab vocab.txt > out.txt 2> err.txt; rc=$?
+check "tokenize succeeds" test "$rc" -eq 0
+check "tokenize ids" test "$(sed -n 1p out.txt)" = "2 4 7 5 6 3"
+check "tokenize unknown word" test "$(sed -n 2p out.txt)" = "2 1 3"
+run "$KGREC" tokenize --vocab missing-vocab.txt
+check "tokenize without a vocabulary fails" test "$rc" -ne 0
+
+run "$KGREC" demo --out demo --users 300 --items 150 --epochs 2
+check "demo succeeds" test "$rc" -eq 0
+check "demo prints the result table" contains out.txt "lightgcn"
+check "demo leaves its outputs" test -s demo/metrics.jsonl -a -s demo/checkpoint/checkpoint.json
+
+echo "cli checks: $passes passed, $failures failed"
+exit $((failures > 0))
