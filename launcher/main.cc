@@ -16,6 +16,7 @@
 #include "engine/prepare/importers.h"
 #include "engine/store/dataset_io.h"
 #include "engine/train/trainer.h"
+#include "partition/partitioner.h"
 #include "models/text/wordpiece_tokenizer.h"
 
 namespace kgrec {
@@ -133,6 +134,23 @@ int run(int argc, char** argv) {
   prepare->add_option("--communities", prep.synth.communities, "Synthetic: communities")->capture_default_str();
   prepare->add_option("--seed", prep.synth.seed, "Seed of the synthetic graph and of random splits")->capture_default_str();
 
+  // partition
+  std::string partition_input, partition_output, partition_method = "metis";
+  PartitionOptions partition_options;
+  CLI::App* partition = app.add_subcommand(
+      "partition", "Split a dataset into one HDF5 shard per rank (METIS k-way, or random as the baseline)");
+  partition->add_option("dataset", partition_input, "Dataset file from `kgrec prepare`")
+      ->required()->check(CLI::ExistingFile);
+  partition->add_option("--parts", partition_options.parts, "Number of parts (= ranks)")->required();
+  partition->add_option("--method", partition_method, "metis or random")
+      ->check(CLI::IsMember({"metis", "random"}))->capture_default_str();
+  partition->add_option("--seed", partition_options.seed, "Seed of METIS and of the random baseline")
+      ->capture_default_str();
+  partition->add_option("-o,--output", partition_output, "Output folder (shards, partition book, manifest.json)")
+      ->required();
+  partition->add_flag("--force", partition_options.force,
+                      "Replace an existing output folder written by kgrec partition");
+
   // train
   TrainOptions train_options;
   CLI::App* train_cmd = app.add_subcommand("train", "Train a model on a prepared dataset");
@@ -190,6 +208,10 @@ int run(int argc, char** argv) {
     }
     prep.import.seed = prep.synth.seed;
     runPrepare(prep);
+  } else if (*partition) {
+    partition_options.method = parsePartitionMethod(partition_method);
+    nlohmann::json manifest = partitionDataset(partition_input, partition_output, partition_options);
+    std::cout << manifest.dump(2) << std::endl;
   } else if (*train_cmd) {
     Dataset d = readDataset(train_options.dataset_path);
     TrainResult r = train(d, train_options);

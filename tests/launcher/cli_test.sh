@@ -46,6 +46,20 @@ check "refusal says --force" contains err.txt "force"
 run "$KGREC" prepare --synthetic --users 300 --items 150 --entities 40 -o synth.h5 --force
 check "--force overwrites" test "$rc" -eq 0
 
+run "$KGREC" partition synth.h5 --parts 2 -o parts
+check "partition succeeds" test "$rc" -eq 0
+check "partition writes the manifest" test -s parts/manifest.json -a -s parts/part-0.h5 -a -s parts/part-1.h5
+check "partition prints the edge cut" contains out.txt "edge_cut_fraction"
+run "$KGREC" partition synth.h5 --parts 2 -o parts
+check "existing partition refused without --force" test "$rc" -ne 0
+run "$KGREC" partition synth.h5 --parts 0 -o parts0
+check "zero parts refused" test "$rc" -ne 0
+check "nothing written for zero parts" test ! -e parts0
+run "$KGREC" partition synth.h5 --parts 100000 -o parts-big
+check "more parts than nodes refused" test "$rc" -ne 0
+run "$KGREC" partition synth.h5 --parts 2 --method random -o parts-random
+check "random partition succeeds" test "$rc" -eq 0
+
 run "$KGREC" train synth.h5 --epochs 0
 check "zero epochs refused" test "$rc" -ne 0
 run "$KGREC" train synth.h5 --model nosuchmodel
