@@ -172,6 +172,11 @@ void Hdf5File::createGroup(const std::string& group) {
   });
 }
 
+void Hdf5File::remove(const std::string& object) {
+  if (!has(object)) return;
+  guarded(path_, object, [&] { handle_->file.unlink(object); });
+}
+
 std::vector<std::int64_t> Hdf5File::shape(const std::string& dataset) const {
   KGREC_CHECK(handle_, "{} is closed", path_);
   return guarded(path_, dataset, [&] {

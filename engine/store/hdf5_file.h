@@ -40,6 +40,9 @@ class Hdf5File {
   bool has(const std::string& object) const;
   // Creates the group and any missing parents (no-op when it exists).
   void createGroup(const std::string& group);
+  // Unlinks a group or dataset (no-op when absent). HDF5 does not reclaim the space in the
+  // file; h5repack does.
+  void remove(const std::string& object);
   // Dimensions of a dataset.
   std::vector<std::int64_t> shape(const std::string& dataset) const;
 

@@ -1,0 +1,313 @@
+#include "models/encoder/text_embedder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <torch/cuda.h>
+#include <torch/csrc/jit/serialization/import.h>
+
+#include "engine/common/atomic_output.h"
+#include "engine/common/error.h"
+#include "engine/common/progress.h"
+#include "engine/store/dataset_io.h"
+#include "engine/store/hdf5_file.h"
+#include "models/encoder/seeded_encoder.h"
+
+namespace kgrec {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kFeaturePath = "/features/lm";
+constexpr const char* kFeatureGroup = "/features";
+
+// What the encoder must look like, for every error about its interface.
+constexpr const char* kExpectedInterface =
+    "expected a TorchScript module whose forward(input_ids, attention_mask) takes int64 "
+    "[batch, seq] tensors and returns token states [batch, seq, hidden] (a tensor, a tuple "
+    "starting with one, or a dict with 'last_hidden_state'); see docs/embedding.md";
+
+// LibTorch's messages carry a C++ backtrace after the first line, and the TorchScript
+// interpreter's a script traceback before its final "...Error: what" line; users need that one.
+std::string errorSummary(const std::string& message) {
+  const std::size_t error = message.rfind("Error: ");
+  if (error != std::string::npos) {
+    const std::size_t begin = message.rfind('\n', error);
+    const std::size_t from = begin == std::string::npos ? 0 : begin + 1;
+    return message.substr(from, message.find('\n', error) - from);
+  }
+  return message.substr(0, message.find('\n'));
+}
+
+// FNV-1a 64 of the file's bytes, as hex: identifies an encoder or vocabulary by content, so
+// the cache survives renames and copies but not edits.
+std::string contentHash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot be read");
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      h = (h ^ static_cast<unsigned char>(buffer[i])) * 0x100000001b3ULL;
+    }
+  }
+  return fmt::format("fnv1a64:{:016x}", h);
+}
+
+torch::Device parseDevice(const std::string& device) {
+  if (device == "cpu") return torch::kCPU;
+  if (device == "cuda") {
+    if (!torch::cuda::is_available()) {
+      throw ConfigError("--device cuda: no CUDA device is available to this LibTorch build");
+    }
+    return torch::kCUDA;
+  }
+  throw ConfigError(fmt::format("--device must be cpu or cuda, got '{}'", device));
+}
+
+torch::ScalarType parseDtype(const std::string& dtype, torch::Device device) {
+  if (dtype == "fp32") return torch::kFloat32;
+  if (dtype == "fp16") {
+    // LibTorch's CPU kernels lack half-precision matrix products.
+    if (!device.is_cuda()) throw ConfigError("--dtype fp16 needs --device cuda");
+    return torch::kFloat16;
+  }
+  throw ConfigError(fmt::format("--dtype must be fp16 or fp32, got '{}'", dtype));
+}
+
+torch::jit::Module loadModule(const std::string& path) {
+  if (!fs::is_regular_file(path)) {
+    throw InputError(path, "encoder file not found (export one as docs/embedding.md shows)");
+  }
+  try {
+    return torch::jit::load(path);
+  } catch (const c10::Error& e) {
+    throw InputError(path, fmt::format("not a TorchScript module (torch.jit.save output): {}",
+                                       errorSummary(e.what())));
+  }
+}
+
+// Rows of the token embedding table, when the module names it as BERT does.
+std::int64_t embeddingRows(const torch::jit::Module& module) {
+  for (const auto& p : module.named_parameters(/*recurse=*/true)) {
+    const std::string& name = p.name;
+    const std::string suffix = "word_embeddings.weight";
+    if (name == "word_embeddings" ||
+        (name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)) {
+      return p.value.size(0);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+TextEncoder::TextEncoder(const EmbedOptions& options)
+    : options_(options),
+      tokenizer_(WordPieceTokenizer::fromVocabFile(options.vocab_path)),
+      device_(parseDevice(options.device)),
+      dtype_(parseDtype(options.dtype, device_)),
+      module_(loadModule(options.encoder_path)) {
+  if (options.max_len < 2) {
+    throw ConfigError(fmt::format("--max-len must be >= 2 ([CLS] and [SEP]), got {}",
+                                  options.max_len));
+  }
+  if (options.batch < 1) throw ConfigError(fmt::format("--batch must be >= 1, got {}", options.batch));
+  const std::string& path = options.encoder_path;
+  seeded_ = module_.hasattr(kSeededEncoderMarker) && module_.attr(kSeededEncoderMarker).isBool() &&
+            module_.attr(kSeededEncoderMarker).toBool();
+  const std::int64_t rows = embeddingRows(module_);
+  if (rows >= 0 && rows != tokenizer_.vocabSize()) {
+    throw InputError(path, fmt::format("its token embedding table has {} rows but {} has {} "
+                                       "tokens: the encoder and vocabulary do not belong together",
+                                       rows, options.vocab_path, tokenizer_.vocabSize()));
+  }
+  // Frozen: eval mode (no dropout) and no parameter ever asks for a gradient.
+  module_.eval();
+  for (torch::Tensor p : module_.parameters()) p.requires_grad_(false);
+  module_.to(device_, dtype_);
+
+  // Probe 1, the interface: [CLS] [SEP] and a padded row.
+  const torch::Tensor ids =
+      torch::tensor({tokenizer_.clsId(), tokenizer_.sepId(), tokenizer_.clsId(), tokenizer_.padId()},
+                    torch::kInt64).view({2, 2});
+  const torch::Tensor mask = torch::tensor({1, 1, 1, 0}, torch::kInt64).view({2, 2});
+  dim_ = forward(ids, mask).size(2);
+  // Probe 2, the sizes: the largest vocabulary id at max_len tokens must fit the embedding
+  // and position tables (an index error here would otherwise surface mid-run).
+  const torch::Tensor last = torch::full({1, options.max_len}, tokenizer_.vocabSize() - 1, torch::kInt64);
+  try {
+    forward(last, torch::ones({1, options.max_len}, torch::kInt64));
+  } catch (const InputError&) {
+    throw InputError(path, fmt::format(
+        "fails on token id {} (the last of {}) at {} tokens: its vocabulary or position "
+        "table is smaller than the vocabulary file or --max-len",
+        tokenizer_.vocabSize() - 1, options.vocab_path, options.max_len));
+  }
+}
+
+torch::Tensor TextEncoder::forward(const torch::Tensor& ids, const torch::Tensor& mask) const {
+  const std::string& path = options_.encoder_path;
+  torch::NoGradGuard no_grad;
+  c10::IValue out;
+  try {
+    out = module_.forward({ids.to(device_), mask.to(device_)});
+  } catch (const std::exception& e) {  // c10::Error, or the interpreter's runtime_error
+    throw InputError(path, fmt::format("forward failed: {}; {}", errorSummary(e.what()),
+                                       kExpectedInterface));
+  }
+  torch::Tensor states;
+  if (out.isTensor()) {
+    states = out.toTensor();
+  } else if (out.isTuple() && !out.toTupleRef().elements().empty() &&
+             out.toTupleRef().elements()[0].isTensor()) {
+    states = out.toTupleRef().elements()[0].toTensor();
+  } else if (out.isGenericDict() && out.toGenericDict().contains("last_hidden_state")) {
+    states = out.toGenericDict().at("last_hidden_state").toTensor();
+  } else {
+    throw InputError(path, fmt::format("forward returned {}; {}", out.tagKind(), kExpectedInterface));
+  }
+  if (states.dim() != 3 || states.size(0) != ids.size(0) || states.size(1) != ids.size(1) ||
+      !states.is_floating_point()) {
+    throw InputError(path, fmt::format("forward returned a {} tensor of shape {} for input "
+                                       "{}; {}", std::string(states.dtype().name()),
+                                       c10::str(states.sizes()), c10::str(ids.sizes()),
+                                       kExpectedInterface));
+  }
+  return states.to(torch::kFloat32);
+}
+
+torch::Tensor TextEncoder::embed(const std::vector<std::string>& texts, Progress* progress) const {
+  const auto n = static_cast<std::int64_t>(texts.size());
+  torch::Tensor out = torch::zeros({n, dim_}, torch::kFloat32);
+  std::vector<Encoding> encodings(texts.size());
+  std::vector<std::int64_t> order;
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (texts[i].empty()) continue;  // no text: the zero row stays
+    encodings[i] = tokenizer_.encode(texts[i], options_.max_len, Padding::kNone);
+    order.push_back(i);
+  }
+  // Similar lengths share a batch, so little compute goes to padding.
+  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+    return encodings[a].ids.size() < encodings[b].ids.size();
+  });
+  std::int64_t done = 0;
+  for (std::size_t begin = 0; begin < order.size(); begin += options_.batch) {
+    const std::size_t end = std::min(order.size(), begin + static_cast<std::size_t>(options_.batch));
+    const auto rows = static_cast<std::int64_t>(end - begin);
+    const auto seq = static_cast<std::int64_t>(encodings[order[end - 1]].ids.size());
+    torch::Tensor ids = torch::full({rows, seq}, tokenizer_.padId(), torch::kInt64);
+    torch::Tensor mask = torch::zeros({rows, seq}, torch::kInt64);
+    auto ids_a = ids.accessor<std::int64_t, 2>();
+    auto mask_a = mask.accessor<std::int64_t, 2>();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const Encoding& e = encodings[order[begin + r]];
+      for (std::size_t t = 0; t < e.ids.size(); ++t) {
+        ids_a[r][t] = e.ids[t];
+        mask_a[r][t] = 1;
+      }
+    }
+    const torch::Tensor states = forward(ids, mask);
+    const torch::Tensor m = mask.to(states.device(), torch::kFloat32).unsqueeze(-1);
+    torch::Tensor pooled = (states * m).sum(1) / m.sum(1).clamp_min(1.0);
+    pooled = pooled / pooled.norm(2, {1}, /*keepdim=*/true).clamp_min(1e-12);
+    const torch::Tensor index =
+        torch::tensor(std::vector<std::int64_t>(order.begin() + begin, order.begin() + end));
+    out.index_copy_(0, index, pooled.cpu());
+    done += rows;
+    if (progress != nullptr) progress->update(static_cast<std::uint64_t>(done));
+  }
+  return out;
+}
+
+EmbedReport embedDataset(const std::string& dataset_path, const EmbedOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  // Refuses a missing, foreign or other-version file before anything else.
+  const DatasetSummary summary = readDatasetSummary(dataset_path);
+  std::vector<std::string> texts;
+  {
+    const Hdf5File f = Hdf5File::openRead(dataset_path);
+    for (const char* object : {"/text/items", "/text/entities"}) {
+      if (!f.has(object)) continue;
+      std::vector<std::string> part = f.readStrings(object);
+      texts.insert(texts.end(), part.begin(), part.end());
+    }
+  }
+  const std::int64_t rows = summary.num_items + summary.num_entities;
+  if (static_cast<std::int64_t>(texts.size()) != rows) {
+    throw FormatError(fmt::format("{}: /text holds {} texts, expected {} (items and entities)",
+                                  dataset_path, texts.size(), rows));
+  }
+  EmbedReport report;
+  report.texts = rows;
+  report.empty_texts = std::count(texts.begin(), texts.end(), std::string());
+  if (report.empty_texts == rows) {
+    throw FormatError(fmt::format("{}: no item or entity has a text; nothing to embed",
+                                  dataset_path));
+  }
+  if (!fs::is_regular_file(options.encoder_path)) {
+    throw InputError(options.encoder_path,
+                     "encoder file not found (export one as docs/embedding.md shows)");
+  }
+  const std::string encoder_hash = contentHash(options.encoder_path);
+  const std::string vocab_hash = contentHash(options.vocab_path);
+  const std::string file_name = fs::path(options.encoder_path).filename().string();
+
+  if (!options.force) {
+    const Hdf5File f = Hdf5File::openRead(dataset_path);
+    const auto attr = [&](const char* name) {
+      return f.hasAttribute(kFeatureGroup, name) ? f.readStringAttribute(kFeatureGroup, name)
+                                                 : std::string();
+    };
+    if (f.has(kFeaturePath) && attr("lm_encoder_hash") == encoder_hash &&
+        attr("lm_vocab_hash") == vocab_hash && f.hasAttribute(kFeatureGroup, "lm_max_len") &&
+        f.readIntAttribute(kFeatureGroup, "lm_max_len") == options.max_len &&
+        f.shape(kFeaturePath).at(0) == rows) {
+      report.dim = f.shape(kFeaturePath).at(1);
+      report.cached = true;
+      report.encoder_name = attr("lm_encoder_name");
+      report.seconds = elapsed();
+      return report;
+    }
+  }
+
+  const TextEncoder encoder(options);
+  report.dim = encoder.dim();
+  report.encoder_name = encoder.isSeededTestEncoder()
+                            ? fmt::format("{} (seeded test encoder, random weights, not pretrained)",
+                                          file_name)
+                            : file_name;
+  Progress progress("embed texts", static_cast<std::uint64_t>(rows - report.empty_texts));
+  const torch::Tensor features = encoder.embed(texts, &progress).contiguous();
+  progress.finish();
+
+  // Written into a copy that replaces the dataset only when complete.
+  AtomicOutput out(dataset_path);
+  fs::copy_file(dataset_path, out.tempPath(), fs::copy_options::overwrite_existing);
+  Hdf5File f = Hdf5File::openWrite(out.tempPath());
+  f.remove(kFeaturePath);
+  f.writeMatrix(kFeaturePath, features.data_ptr<float>(), rows, report.dim);
+  f.setAttribute(kFeatureGroup, "lm_rows", "items then entities");
+  f.setAttribute(kFeatureGroup, "lm_encoder_name", report.encoder_name);
+  f.setAttribute(kFeatureGroup, "lm_encoder_hash", encoder_hash);
+  f.setAttribute(kFeatureGroup, "lm_vocab_hash", vocab_hash);
+  f.setAttribute(kFeatureGroup, "lm_max_len", options.max_len);
+  f.setAttribute(kFeatureGroup, "lm_dim", report.dim);
+  f.setAttribute(kFeatureGroup, "lm_seeded_test_encoder",
+                 static_cast<std::int64_t>(encoder.isSeededTestEncoder()));
+  f.setAttribute(kFeatureGroup, "lm_empty_texts", report.empty_texts);
+  f.setAttribute("/metadata", "features.lm.encoder", report.encoder_name);
+  f.close();
+  out.commit();
+  report.seconds = elapsed();
+  return report;
+}
+
+}  // namespace kgrec

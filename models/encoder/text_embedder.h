@@ -1,0 +1,80 @@
+#pragma once
+// Frozen LM text features: a TorchScript BERT-family encoder (any model exported with
+// torch.jit.trace or torch.jit.script whose forward takes input_ids and attention_mask and
+// returns token states) run once over every item and entity text, mean-pooled over the
+// attention mask and L2-normalised, stored as /features/lm of the dataset (docs/embedding.md).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/csrc/jit/api/module.h>
+#include <torch/types.h>
+
+#include "models/text/wordpiece_tokenizer.h"
+
+namespace kgrec {
+
+class Progress;
+
+struct EmbedOptions {
+  std::string encoder_path;  // TorchScript file (the caller picks or writes one)
+  std::string vocab_path;    // the encoder's vocab.txt
+  std::int64_t max_len = 64;  // tokens per text, [CLS] and [SEP] included
+  std::int64_t batch = 256;   // texts per forward
+  std::string device = "cpu";  // "cpu" | "cuda"
+  // Compute precision: "fp32" | "fp16" (CUDA only). /features/lm is stored as fp32 either way.
+  std::string dtype = "fp32";
+  bool force = false;  // recompute even when the cached /features/lm matches
+};
+
+// A loaded, checked encoder with its tokenizer. The module is in eval mode and none of its
+// parameters requires grad: the encoder is frozen.
+class TextEncoder {
+ public:
+  // Loads the encoder and vocabulary and probes the encoder with a tiny batch and with the
+  // largest vocabulary id at max_len. InputError naming the file for a missing or
+  // non-TorchScript encoder, a vocabulary the encoder's embedding table does not fit, a
+  // forward that does not take (input_ids, attention_mask) or does not return
+  // [batch, seq, hidden]; ConfigError for bad options.
+  explicit TextEncoder(const EmbedOptions& options);
+
+  // One unit-norm row per text ([texts, dim], float32, CPU); a zero row for an empty text.
+  // Texts are sorted by token count into batches, each padded to its longest text only.
+  torch::Tensor embed(const std::vector<std::string>& texts, Progress* progress = nullptr) const;
+
+  std::int64_t dim() const { return dim_; }
+  bool isSeededTestEncoder() const { return seeded_; }
+  const torch::jit::Module& module() const { return module_; }
+
+ private:
+  // Token states of one batch, as float32 [batch, seq, dim] on the compute device.
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask) const;
+
+  EmbedOptions options_;
+  WordPieceTokenizer tokenizer_;
+  torch::Device device_;
+  torch::ScalarType dtype_;
+  mutable torch::jit::Module module_;  // forward() is non-const in LibTorch
+  std::int64_t dim_ = 0;
+  bool seeded_ = false;
+};
+
+struct EmbedReport {
+  std::int64_t texts = 0;        // rows written: items then entities
+  std::int64_t empty_texts = 0;  // of which without text (zero rows)
+  std::int64_t dim = 0;
+  double seconds = 0.0;
+  bool cached = false;  // /features/lm was already up to date; nothing ran
+  std::string encoder_name;  // file name, with "seeded test encoder" when it is one
+};
+
+// Embeds every item and entity text of the dataset into /features/lm: a float32
+// [num_items + num_entities, dim] matrix, items first, with provenance attributes on
+// /features (docs/format.md). Atomic: the dataset is copied to a temporary sibling, written
+// there and renamed over the original, so on any error the original is untouched. Returns
+// cached=true without loading the encoder when /features/lm already holds the result for the
+// same encoder and vocabulary contents and max_len (unless options.force).
+EmbedReport embedDataset(const std::string& dataset_path, const EmbedOptions& options);
+
+}  // namespace kgrec

@@ -1,0 +1,90 @@
+#include "sampler/batch_pipeline.h"
+
+#include <chrono>
+
+#include "engine/common/error.h"
+
+namespace kgrec {
+
+BatchPipeline::BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch,
+                             std::int64_t steps, int threads, std::size_t queue_capacity)
+    : sampler_(sampler), epoch_(epoch), steps_(steps),
+      capacity_(static_cast<std::int64_t>(queue_capacity)) {
+  if (threads < 1) throw ConfigError(fmt::format("sampler threads is {}: at least 1", threads));
+  if (queue_capacity < 1) throw ConfigError("sampler queue capacity is 0: at least 1");
+  if (steps < 0 || steps > sampler.stepsPerEpoch()) {
+    throw ConfigError(fmt::format("{} steps asked of an epoch of {}", steps,
+                                  sampler.stepsPerEpoch()));
+  }
+  workers_.reserve(threads);
+  for (int t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
+}
+
+BatchPipeline::~BatchPipeline() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  space_cv_.notify_all();
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void BatchPipeline::work() {
+  for (;;) {
+    std::int64_t step;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      space_cv_.wait(lock, [&] {
+        return stop_ || error_ || next_to_build_ >= steps_ ||
+               next_to_build_ < next_to_hand_ + capacity_;
+      });
+      if (stop_ || error_ || next_to_build_ >= steps_) return;
+      step = next_to_build_++;
+    }
+    try {
+      MiniBatch batch = sampler_.sample(epoch_, step);
+      std::lock_guard<std::mutex> lock(mutex_);
+      ready_.emplace(step, std::move(batch));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      space_cv_.notify_all();  // idle workers stop too
+    }
+    ready_cv_.notify_all();
+  }
+}
+
+bool BatchPipeline::next(MiniBatch* batch) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (next_to_hand_ >= steps_ && !error_) return false;
+  auto found = ready_.find(next_to_hand_);
+  if (found == ready_.end() && !error_) {
+    ++wait_count_;
+    const auto start = std::chrono::steady_clock::now();
+    ready_cv_.wait(lock, [&] {
+      found = ready_.find(next_to_hand_);
+      return found != ready_.end() || error_;
+    });
+    wait_seconds_ +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  if (found == ready_.end()) std::rethrow_exception(error_);
+  *batch = std::move(found->second);
+  ready_.erase(found);
+  ++next_to_hand_;
+  lock.unlock();
+  space_cv_.notify_all();
+  return true;
+}
+
+std::int64_t BatchPipeline::waitCount() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return wait_count_;
+}
+
+double BatchPipeline::waitSeconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return wait_seconds_;
+}
+
+}  // namespace kgrec

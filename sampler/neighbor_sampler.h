@@ -1,0 +1,146 @@
+#pragma once
+// Per-rank mini-batch sampling over the rank's partition shard (issue #6): BPR seed triples
+// from the part's own training interactions, then L-layer neighbour sampling from the seeds.
+// Plain C++ up to the boundary where a model turns the arrays into tensors. docs/sampler.md
+// describes the block layout, the normalisation and the local + halo trade-off.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "engine/common/random.h"
+#include "engine/graph/dataset.h"
+#include "partition/partition_book.h"
+#include "partition/shard.h"
+
+namespace kgrec {
+
+struct SamplerOptions {
+  // Neighbours per destination node and hop, nearest hop first: fanouts[0] is drawn around the
+  // seeds (the output block, blocks.back()), fanouts[L-1] for the input block. -1 = all.
+  std::vector<std::int64_t> fanouts;
+  // Optional per relation id, one entry per hop like `fanouts`: a mapped relation gets its own
+  // budget; the relations not mapped share fanouts[hop].
+  std::map<std::int32_t, std::vector<std::int64_t>> relation_fanouts;
+  bool replace = false;
+  std::int64_t negatives = 1;         // per (user, positive)
+  bool popularity_negatives = false;  // weight (training interactions + 1) instead of uniform
+  std::int64_t batch_size = 1024;     // (user, positive) seeds per batch
+  std::uint64_t seed = 1;
+};
+
+// Checks the options against the number of relation ids; ConfigError naming the bad value.
+void validateSamplerOptions(const SamplerOptions& options, std::int64_t num_relations);
+
+// Whole-graph facts every rank needs but no shard holds for remote nodes. A single process
+// takes them from the dataset (graphStats); ranks gather them (sampler/dist/).
+struct GraphStats {
+  std::vector<std::int32_t> degree;             // by global id, in-degree of the full graph
+  std::vector<std::int64_t> item_interactions;  // by item index, training interactions
+};
+GraphStats graphStats(const Dataset& dataset);
+
+// One message-passing layer: edges src -> dst. dst node i is src node i, so a model can take
+// the destinations' own rows as the first dst_nodes.size() rows of the source table.
+struct Block {
+  std::vector<std::int64_t> dst_nodes;   // global ids
+  std::vector<std::int64_t> src_nodes;   // global ids, dst_nodes first
+  std::vector<std::int64_t> indptr;      // dst_nodes.size() + 1
+  std::vector<std::int32_t> indices;     // into src_nodes
+  std::vector<std::int32_t> relations;   // dataset relation id per edge
+  // 1 / sqrt(deg(src) * deg(dst)) with full-graph degrees: the entry of LightGCN's normalised
+  // adjacency, whatever was sampled (docs/sampler.md).
+  std::vector<float> edge_weight;
+  std::int64_t numEdges() const { return static_cast<std::int64_t>(indices.size()); }
+};
+
+struct MiniBatch {
+  std::int64_t epoch = 0, step = 0;
+  // Seed triples as global ids: seed i is (users[i], positives[i]) with negatives
+  // [i * k, (i + 1) * k), k = SamplerOptions::negatives.
+  std::vector<std::int64_t> users, positives, negatives;
+  std::vector<Block> blocks;              // input layer first; blocks.back().dst_nodes = seeds
+  std::vector<std::int64_t> input_nodes;  // = blocks.front().src_nodes: rows to fetch
+};
+
+// In-edges drawn for a list of nodes: node i's sources are sources[indptr[i] .. indptr[i+1]).
+struct SampledNeighbors {
+  std::vector<std::int64_t> indptr;
+  std::vector<std::int64_t> sources;  // global ids
+  std::vector<std::int32_t> relations;
+};
+
+// Draws the neighbours of nodes this rank does not own, by asking their owners; the owner
+// answers with NeighborSampler::sampleOwnedNeighbors(nodes, stream, hop), so the draw is the
+// one a single process would make. Without one, non-owned nodes are leaves (local + halo).
+class RemoteNeighborSource {
+ public:
+  virtual ~RemoteNeighborSource() = default;
+  virtual SampledNeighbors sampleNeighbors(const std::vector<std::int64_t>& nodes,
+                                           std::uint64_t stream, std::int64_t hop) const = 0;
+};
+
+class NeighborSampler {
+ public:
+  // The shard, book, stats and remote source must outlive the sampler. ConfigError for bad
+  // options or a user whose training items cover every item.
+  NeighborSampler(const Shard& shard, const PartitionBook& book, const GraphStats& stats,
+                  SamplerOptions options, const RemoteNeighborSource* remote = nullptr);
+
+  // This rank's batches per epoch: ceil(local training interactions / batch size).
+  std::int64_t stepsPerEpoch() const;
+  std::int64_t numSeeds() const { return static_cast<std::int64_t>(shard_.train.size()); }
+  const SamplerOptions& options() const { return options_; }
+
+  // Batch `step` of `epoch`; depends on (seed, epoch, step) only, so any thread may compute
+  // any batch. Thread-safe.
+  MiniBatch sample(std::int64_t epoch, std::int64_t step) const;
+
+  // The in-edges drawn for owned nodes (global ids) at `hop` in the batch of RNG `stream`:
+  // what an owner answers to a RemoteNeighborSource request.
+  SampledNeighbors sampleOwnedNeighbors(const std::vector<std::int64_t>& nodes,
+                                        std::uint64_t stream, std::int64_t hop) const;
+
+ private:
+  std::shared_ptr<const std::vector<std::int64_t>> epochOrder(std::int64_t epoch) const;
+  void drawNegatives(std::int64_t user, SplitMix64& rng, std::int64_t* out) const;
+  // Appends the in-edges drawn for owned node `global` to (sources, relations).
+  void drawInEdges(std::int64_t global, std::uint64_t stream, std::int64_t hop,
+                   std::vector<std::int64_t>* sources, std::vector<std::int32_t>* relations) const;
+
+  const Shard& shard_;
+  const PartitionBook& book_;
+  const GraphStats& stats_;
+  SamplerOptions options_;
+  const RemoteNeighborSource* remote_;
+  // The owned nodes' in-edges (row = owned local id) with global source ids, each row sorted
+  // by (source, relation) as in the dataset: a node's draw then depends on its edges only, not
+  // on the partition's local numbering, so every partition draws the same neighbours.
+  Csr in_edges_;
+  Csr user_items_;                        // every training item of each owned user (by user index)
+  std::vector<double> popularity_cdf_;    // by item, when popularity_negatives
+
+  // The shuffled seed order of the latest epoch asked for, shared by the threads sampling it.
+  mutable std::mutex order_mutex_;
+  mutable std::int64_t order_epoch_ = -1;
+  mutable std::shared_ptr<const std::vector<std::int64_t>> order_;
+};
+
+// Answers from the owners' samplers held in this process (owners[p] samples part p): a
+// single-process stand-in for the over-comm/ source, for tests and benchmarks. Batched per
+// owner, as a request over comm/ would be.
+class InProcessNeighborSource : public RemoteNeighborSource {
+ public:
+  InProcessNeighborSource(const PartitionBook& book, std::vector<const NeighborSampler*> owners)
+      : book_(book), owners_(std::move(owners)) {}
+  SampledNeighbors sampleNeighbors(const std::vector<std::int64_t>& nodes, std::uint64_t stream,
+                                   std::int64_t hop) const override;
+
+ private:
+  const PartitionBook& book_;
+  std::vector<const NeighborSampler*> owners_;
+};
+
+}  // namespace kgrec
