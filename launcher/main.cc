@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
 #include "engine/common/process.h"
 #include "engine/graph/synthetic.h"
@@ -17,6 +18,8 @@
 #include "engine/store/dataset_io.h"
 #include "engine/train/trainer.h"
 #include "partition/partitioner.h"
+#include "models/encoder/seeded_encoder.h"
+#include "models/encoder/text_embedder.h"
 #include "models/text/wordpiece_tokenizer.h"
 
 namespace kgrec {
@@ -60,6 +63,12 @@ void runPrepare(PrepareArgs& a) {
   spdlog::info("wrote {}", a.output);
 }
 
+void runEmbed(const std::string& dataset_path, const EmbedOptions& options) {
+  const EmbedReport r = embedDataset(dataset_path, options);
+  spdlog::info("embed: {} texts ({} without text -> zero vectors), dim {}, encoder {}; {}{:.1f}s",
+               r.texts, r.empty_texts, r.dim, r.encoder_name, r.cached ? "cached, " : "", r.seconds);
+}
+
 void printMetricsTable(const nlohmann::json& model, const nlohmann::json& popularity,
                        const std::vector<std::int64_t>& ks) {
   std::cout << fmt::format("\n{:<22}", "model");
@@ -99,7 +108,7 @@ void addTrainFlags(CLI::App* cmd, TrainOptions* o) {
 
 int run(int argc, char** argv) {
   CLI::App app{"kgrec: graph neural networks for recommendation on user-item-KG graphs.\n"
-               "Pipeline: prepare -> train -> eval. `kgrec demo` runs it all on a synthetic graph."};
+               "Pipeline: prepare -> embed -> partition -> train -> eval. `kgrec demo` runs it on a synthetic graph."};
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads,
@@ -174,12 +183,32 @@ int run(int argc, char** argv) {
   demo_train.eval_every = 5;
   demo_train.batch_size = 1024;
   demo_train.lr = 0.005;
-  CLI::App* demo = app.add_subcommand("demo", "The whole pipeline on the built-in synthetic graph: prepare -> train -> eval");
+  CLI::App* demo = app.add_subcommand("demo", "The whole pipeline on the built-in synthetic graph: prepare -> embed -> train -> eval");
   demo->add_option("--out", demo_dir, "Folder for the dataset, metrics and checkpoint")->capture_default_str();
   demo->add_option("--users", demo_graph.users, "Synthetic users")->capture_default_str();
   demo->add_option("--items", demo_graph.items, "Synthetic items")->capture_default_str();
   demo->add_option("--epochs", demo_train.epochs, "Training epochs")->capture_default_str();
   demo->add_option("--seed", demo_graph.seed, "Seed")->capture_default_str();
+
+  // embed
+  std::string embed_input;
+  EmbedOptions embed_options;
+  CLI::App* embed = app.add_subcommand(
+      "embed", "Encode item and entity texts with a frozen TorchScript text encoder into /features/lm");
+  embed->add_option("dataset", embed_input, "Dataset file from `kgrec prepare` (updated in place, atomically)")
+      ->required()->check(CLI::ExistingFile);
+  embed->add_option("--encoder", embed_options.encoder_path,
+                    "TorchScript encoder (forward(input_ids, attention_mask) -> token states); docs/embedding.md")
+      ->required();
+  embed->add_option("--vocab", embed_options.vocab_path, "The encoder's WordPiece vocabulary (vocab.txt)")
+      ->required()->check(CLI::ExistingFile);
+  embed->add_option("--max-len", embed_options.max_len, "Tokens per text, [CLS] and [SEP] included")
+      ->capture_default_str();
+  embed->add_option("--batch", embed_options.batch, "Texts per encoder call")->capture_default_str();
+  embed->add_option("--device", embed_options.device, "cpu, cuda or cuda:N")->capture_default_str();
+  embed->add_option("--dtype", embed_options.dtype, "Compute precision: fp32, or fp16 on cuda")
+      ->check(CLI::IsMember({"fp32", "fp16"}))->capture_default_str();
+  embed->add_flag("--force", embed_options.force, "Recompute even when the cached features match");
 
   // tokenize
   std::string vocab_path;
@@ -219,28 +248,46 @@ int run(int argc, char** argv) {
   } else if (*eval_cmd) {
     nlohmann::json m = evaluateCheckpoint(eval_dir, eval_ks);
     std::cout << m.dump(2) << std::endl;
+  } else if (*embed) {
+    runEmbed(embed_input, embed_options);
   } else if (*tokenize) {
     tokenizeLines(WordPieceTokenizer::fromVocabFile(vocab_path), std::cin, std::cout, tokenize_max_len);
   } else if (*demo) {
     std::filesystem::create_directories(demo_dir);
     const std::string data_path = demo_dir + "/synthetic.h5";
     BuildReport report;
-    spdlog::info("[1/3] prepare: synthetic user-item-KG graph (seed {})", demo_graph.seed);
+    spdlog::info("[1/4] prepare: synthetic user-item-KG graph (seed {})", demo_graph.seed);
     Dataset d = generateSynthetic(demo_graph);
     logDatasetSummary(d, report);
     writeDataset(d, data_path, /*overwrite=*/true);
-    spdlog::info("[2/3] train: lightgcn, {} epochs, {} compute threads", demo_train.epochs,
+
+    spdlog::info("[2/4] embed: item and entity texts through the small SEEDED TEST ENCODER "
+                 "(random weights, not a pretrained model; pass your own to `kgrec embed`)");
+    EmbedOptions embed_demo;
+    embed_demo.vocab_path = demo_dir + "/synthetic-vocab.txt";
+    std::string vocab_text;
+    for (const std::string& token : syntheticWordPieceVocabulary()) vocab_text += token + "\n";
+    writeFileAtomically(embed_demo.vocab_path, vocab_text);
+    SeededEncoderConfig encoder_config;
+    encoder_config.vocab_size = WordPieceTokenizer::fromVocabFile(embed_demo.vocab_path).vocabSize();
+    encoder_config.seed = demo_graph.seed;
+    embed_demo.encoder_path = demo_dir + "/seeded-test-encoder.pt";
+    writeSeededEncoder(encoder_config, embed_demo.encoder_path);
+    embed_demo.max_len = 32;
+    runEmbed(data_path, embed_demo);
+
+    spdlog::info("[3/4] train: lightgcn, {} epochs, {} compute threads", demo_train.epochs,
                  at::get_num_threads());
     demo_train.dataset_path = std::filesystem::absolute(data_path).string();
     demo_train.metrics_out = demo_dir + "/metrics.jsonl";
     demo_train.checkpoint_dir = demo_dir + "/checkpoint";
     demo_train.seed = demo_graph.seed;
     TrainResult r = train(d, demo_train);
-    spdlog::info("[3/3] eval: reloading {} and ranking every item for each test user",
+    spdlog::info("[4/4] eval: reloading {} and ranking every item for each test user",
                  demo_train.checkpoint_dir);
     nlohmann::json reloaded = evaluateCheckpoint(demo_train.checkpoint_dir);
     printMetricsTable(reloaded, r.popularity_metrics, demo_train.ks);
-    spdlog::info("outputs in {}/: synthetic.h5, metrics.jsonl, checkpoint/", demo_dir);
+    spdlog::info("outputs in {}/: synthetic.h5 (with /features/lm), metrics.jsonl, checkpoint/", demo_dir);
   }
   return 0;
 }

@@ -65,6 +65,11 @@ std::vector<ZipfPool> dealIntoGroups(std::int64_t n, std::int64_t groups, SplitM
   return pools;
 }
 
+constexpr std::array<const char*, 32> kSyllables = {
+    "ka",  "lo", "mi",  "ra", "ven", "dor", "sil", "tha", "nu",  "pe", "qua",
+    "ri",  "so", "tum", "vi", "xa",  "zel", "bro", "cor", "dri", "el", "fen",
+    "gal", "hy", "is",  "jo", "kes", "lun", "mar", "nox", "or",  "ply"};
+
 // Pseudo-words from syllables; word ids are scrambled by an odd multiplier (a bijection modulo
 // a power of two), so that distinct ids give distinct words that do not look sequential.
 class Vocabulary {
@@ -90,10 +95,6 @@ class Vocabulary {
   const std::string& operator[](std::int64_t id) const { return words_[id]; }
 
  private:
-  static constexpr std::array<const char*, 32> kSyllables = {
-      "ka",  "lo", "mi",  "ra", "ven", "dor", "sil", "tha", "nu",  "pe", "qua",
-      "ri",  "so", "tum", "vi", "xa",  "zel", "bro", "cor", "dri", "el", "fen",
-      "gal", "hy", "is",  "jo", "kes", "lun", "mar", "nox", "or",  "ply"};
   std::vector<std::string> words_;
 };
 
@@ -303,6 +304,21 @@ Dataset generateSynthetic(const SyntheticOptions& o, std::vector<std::int32_t>* 
     for (std::int64_t e = 0; e < o.entities; ++e) communities->push_back(entityCommunity(e));
   }
   return b.build();
+}
+
+std::vector<std::string> syntheticWordPieceVocabulary() {
+  std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+                                     ":",     "_",     "item",  "entity", "relation"};
+  for (const char* name : kRelationNames) tokens.emplace_back(name);
+  for (char digit = '0'; digit <= '9'; ++digit) {
+    tokens.emplace_back(1, digit);
+    tokens.push_back(std::string("##") + digit);
+  }
+  for (const char* syllable : kSyllables) {
+    tokens.emplace_back(syllable);
+    tokens.push_back(std::string("##") + syllable);
+  }
+  return tokens;
 }
 
 }  // namespace kgrec

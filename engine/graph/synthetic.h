@@ -5,6 +5,7 @@
 // entities are shared within communities, and item/entity texts.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/graph/dataset.h"
@@ -35,5 +36,10 @@ struct SyntheticOptions {
 // (by global id), the ground truth a partitioner or a model can be checked against.
 Dataset generateSynthetic(const SyntheticOptions& options,
                           std::vector<std::int32_t>* communities = nullptr);
+
+// A WordPiece vocabulary (BERT's special tokens first) that covers every synthetic text: the
+// generator's syllables as word starts and "##" continuations, digits, relation names. It lets
+// the demo run the text-encoder path on a machine with no downloaded vocabulary.
+std::vector<std::string> syntheticWordPieceVocabulary();
 
 }  // namespace kgrec

@@ -85,10 +85,18 @@ check "tokenize unknown word" test "$(sed -n 2p out.txt)" = "2 1 3"
 run "$KGREC" tokenize --vocab missing-vocab.txt
 check "tokenize without a vocabulary fails" test "$rc" -ne 0
 
+run "$KGREC" embed synth.h5 --encoder missing-encoder.pt --vocab vocab.txt
+check "embed with a missing encoder fails" test "$rc" -ne 0
+check "embed names the missing encoder" contains err.txt "missing-encoder.pt"
+
 run "$KGREC" demo --out demo --users 300 --items 150 --epochs 2
 check "demo succeeds" test "$rc" -eq 0
 check "demo prints the result table" contains out.txt "lightgcn"
 check "demo leaves its outputs" test -s demo/metrics.jsonl -a -s demo/checkpoint/checkpoint.json
+check "demo names the seeded test encoder" contains err.txt "seeded test encoder"
+run "$KGREC" embed demo/synthetic.h5 --encoder demo/seeded-test-encoder.pt --vocab demo/synthetic-vocab.txt --max-len 32
+check "embed re-run on the demo's dataset succeeds" test "$rc" -eq 0
+check "embed re-run uses the cache" contains err.txt "cached"
 
 echo "cli checks: $passes passed, $failures failed"
 exit $((failures > 0))
