@@ -31,6 +31,12 @@ RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
   RankingEvalResult result;
   result.ks = options_.ks;
   result.sums.resize(options_.ks.size());
+  const bool split_cold = !options_.cold_items.empty();
+  if (split_cold) {
+    result.cold_sums.resize(options_.ks.size());
+    result.warm_sums.resize(options_.ks.size());
+  }
+  std::vector<std::int32_t> relevant_cold, relevant_warm;
   const std::int64_t max_k =
       std::min(num_items_, *std::max_element(options_.ks.begin(), options_.ks.end()));
   std::vector<std::int32_t> relevant;
@@ -66,8 +72,23 @@ RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
       relevant.assign(test_items_.indices.begin() + test_items_.indptr[u],
                       test_items_.indices.begin() + test_items_.indptr[u + 1]);
       if (relevant.empty()) continue;
-      for (std::size_t j = 0; j < options_.ks.size(); ++j) {
-        addUserMetrics(top_ptr + b * max_k, max_k, relevant, options_.ks[j], &result.sums[j]);
+      const std::int64_t* ranked = top_ptr + b * max_k;
+      auto addAll = [&](const std::vector<std::int32_t>& items, std::vector<MetricSums>* sums) {
+        if (items.empty()) return;
+        for (std::size_t j = 0; j < options_.ks.size(); ++j) {
+          addUserMetrics(ranked, max_k, items, options_.ks[j], &(*sums)[j]);
+        }
+      };
+      addAll(relevant, &result.sums);
+      if (split_cold) {
+        relevant_cold.clear();
+        relevant_warm.clear();
+        for (std::int32_t item : relevant) {
+          (std::binary_search(options_.cold_items.begin(), options_.cold_items.end(), item)
+               ? relevant_cold : relevant_warm).push_back(item);
+        }
+        addAll(relevant_cold, &result.cold_sums);
+        addAll(relevant_warm, &result.warm_sums);
       }
     }
   }
@@ -78,13 +99,20 @@ RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
 
 nlohmann::json toJson(const RankingEvalResult& result) {
   nlohmann::json json;
-  for (std::size_t j = 0; j < result.ks.size(); ++j) {
-    const std::string at = "@" + std::to_string(result.ks[j]);
-    json["recall" + at] = result.sums[j].meanRecall();
-    json["ndcg" + at] = result.sums[j].meanNdcg();
-    json["precision" + at] = result.sums[j].meanPrecision();
+  auto put = [&](const std::vector<MetricSums>& sums, const std::string& suffix) {
+    for (std::size_t j = 0; j < result.ks.size(); ++j) {
+      const std::string at = "@" + std::to_string(result.ks[j]) + suffix;
+      json["recall" + at] = sums[j].meanRecall();
+      json["ndcg" + at] = sums[j].meanNdcg();
+      json["precision" + at] = sums[j].meanPrecision();
+    }
+    json["eval_users" + suffix] = sums.empty() ? 0 : sums.front().users;
+  };
+  put(result.sums, "");
+  if (!result.cold_sums.empty()) {
+    put(result.cold_sums, "_cold");
+    put(result.warm_sums, "_warm");
   }
-  json["eval_users"] = result.sums.empty() ? 0 : result.sums.front().users;
   json["eval_seconds"] = result.seconds;
   return json;
 }

@@ -21,11 +21,15 @@ using UserScorer = std::function<torch::Tensor(const torch::Tensor& users)>;
 struct RankingEvalOptions {
   std::vector<std::int64_t> ks = {20};
   std::int64_t batch_users = 2048;  // users scored per matrix product
+  // Sorted cold items (Dataset::cold_items). When given, metrics are also reported over the
+  // test items that are cold and over those that are warm, each for the users that have some.
+  std::vector<std::int32_t> cold_items;
 };
 
 struct RankingEvalResult {
   std::vector<std::int64_t> ks;
   std::vector<MetricSums> sums;  // one per k
+  std::vector<MetricSums> cold_sums, warm_sums;  // one per k, when cold items are given
   double seconds = 0.0;
 };
 
@@ -50,7 +54,8 @@ class RankingEvaluator {
   std::vector<std::int32_t> test_users_;
 };
 
-// {"recall@20": ..., "ndcg@20": ..., "precision@20": ..., "eval_users": ..., "eval_seconds": ...}
+// {"recall@20": ..., "ndcg@20": ..., "precision@20": ..., "eval_users": ..., "eval_seconds": ...},
+// plus the same with "_cold" / "_warm" suffixes when cold items were given.
 nlohmann::json toJson(const RankingEvalResult& result);
 
 // Scores every item by its number of training interactions, for every user.

@@ -93,6 +93,19 @@ void validateDataset(const Dataset& d) {
   checkSplit(d.train, n, "train");
   checkSplit(d.valid, n, "valid");
   checkSplit(d.test, n, "test");
+  for (std::size_t k = 0; k < d.cold_items.size(); ++k) {
+    const std::int32_t item = d.cold_items[k];
+    if (item < 0 || item >= n.num_items || (k > 0 && d.cold_items[k - 1] >= item)) {
+      throw FormatError(fmt::format("cold items not sorted, unique and in range at {}", k));
+    }
+  }
+  for (const auto* split : {&d.train, &d.valid}) {
+    for (const Interaction& x : *split) {
+      if (std::binary_search(d.cold_items.begin(), d.cold_items.end(), x.item)) {
+        throw FormatError(fmt::format("cold item {} has a train or valid interaction", x.item));
+      }
+    }
+  }
   for (const Triple& t : d.triples) {
     if (t.head < 0 || t.head >= n.numNodes() || t.tail < 0 || t.tail >= n.numNodes() ||
         t.relation < 0 || t.relation >= d.numKgRelations()) {

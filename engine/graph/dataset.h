@@ -75,6 +75,9 @@ struct Dataset {
   Csr graph;
   std::vector<Triple> triples;  // the KG as imported (deduplicated)
   std::vector<Interaction> train, valid, test;  // each sorted and deduplicated
+  // Items held out of training on purpose (cold start): sorted local item indices, none of
+  // which appears in train or valid. Evaluation reports them apart from the warm items.
+  std::vector<std::int32_t> cold_items;
   // Original ids as they appeared in the input, by local index.
   std::vector<std::string> user_ids, item_ids, entity_ids;
   // Texts by local index; an empty string means "no text".

@@ -115,6 +115,8 @@ void writeDataset(const Dataset& d, const std::string& path, bool overwrite) {
     file.writeVector(splitGroup(split.name) + "/item", items);
   }
 
+  file.writeVector("/interactions/cold_items", d.cold_items);
+
   checkLength(d.item_texts.size(), d.nodes.num_items, "item_texts");
   checkLength(d.entity_texts.size(), d.nodes.num_entities, "entity_texts");
   file.writeStrings("/text/items", d.item_texts);
@@ -163,6 +165,11 @@ Dataset readDataset(const std::string& path) {
     std::vector<Interaction>& pairs = d.*split.field;
     pairs.resize(users.size());
     for (std::size_t k = 0; k < users.size(); ++k) pairs[k] = {users[k], items[k]};
+  }
+
+  // Absent in files written before cold-start splits existed: no cold items.
+  if (file.has("/interactions/cold_items")) {
+    d.cold_items = file.readVector<std::int32_t>("/interactions/cold_items");
   }
 
   d.item_texts = file.readStrings("/text/items");

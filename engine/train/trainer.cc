@@ -75,9 +75,11 @@ struct ModelContext {
     model = LightGcn(mo, CsrTensors::from(normalizedInteractionGraph(d), device));
   }
 
-  nlohmann::json evaluate(const std::vector<std::int64_t>& ks, std::int64_t num_items) {
+  nlohmann::json evaluate(const std::vector<std::int64_t>& ks, std::int64_t num_items,
+                          const std::vector<std::int32_t>& cold_items) {
     RankingEvalOptions eo;
     eo.ks = ks;
+    eo.cold_items = cold_items;
     RankingEvaluator evaluator(train_items, test_items, num_items, eo);
     torch::NoGradGuard no_grad;
     UserItemEmbeddings e = model->propagate();
@@ -150,6 +152,7 @@ TrainResult train(const Dataset& d, const TrainOptions& o) {
   if (have_test) {
     RankingEvalOptions eo;
     eo.ks = o.ks;
+    eo.cold_items = d.cold_items;
     RankingEvaluator evaluator(ctx.train_items, ctx.test_items, d.nodes.num_items, eo);
     result.popularity_metrics =
         toJson(evaluator.evaluate(popularityScorer(d.train, d.nodes.num_items)));
@@ -185,7 +188,7 @@ TrainResult train(const Dataset& d, const TrainOptions& o) {
                            {"epoch_seconds", record.epoch_seconds}, {"batches", batches}};
     if (evaluate) {
       ctx.model->eval();
-      record.metrics = ctx.evaluate(o.ks, d.nodes.num_items);
+      record.metrics = ctx.evaluate(o.ks, d.nodes.num_items, d.cold_items);
       result.final_metrics = record.metrics;
       line.update(record.metrics);
     }
@@ -235,7 +238,7 @@ nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64
   ModelContext ctx(d, o);
   torch::load(ctx.model, dir + "/model.pt");
   ctx.model->eval();
-  return ctx.evaluate(ks, d.nodes.num_items);
+  return ctx.evaluate(ks, d.nodes.num_items, d.cold_items);
 }
 
 }  // namespace kgrec

@@ -70,6 +70,26 @@ TEST(RankingEvaluator, MasksTrainingItemsAndSkipsUsersWithoutTest) {
   EXPECT_DOUBLE_EQ(j["recall@3"].get<double>(), 1.0);
 }
 
+// One user tested on item 1 (warm) and item 3 (cold); scores rank 3 > 1 > 2 > 0 with item 0
+// masked. At k = 1 the cold item is hit, the warm one missed.
+TEST(RankingEvaluator, ReportsColdAndWarmItemsApart) {
+  Csr train = userItemCsr({{0, 0}}, 1);
+  Csr test = userItemCsr({{0, 1}, {0, 3}}, 1);
+  RankingEvalOptions options;
+  options.ks = {1};
+  options.cold_items = {3};
+  RankingEvaluator evaluator(train, test, 4, options);
+  UserScorer scorer = [](const torch::Tensor& users) {
+    return torch::tensor({9.0f, 2.0f, 1.0f, 3.0f}).repeat({users.size(0), 1});
+  };
+  nlohmann::json j = toJson(evaluator.evaluate(scorer));
+  EXPECT_DOUBLE_EQ(j["recall@1"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(j["recall@1_cold"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["recall@1_warm"].get<double>(), 0.0);
+  EXPECT_EQ(j["eval_users_cold"], 1);
+  EXPECT_EQ(j["eval_users_warm"], 1);
+}
+
 TEST(RankingEvaluator, PopularityScorerRanksByTrainingDegree) {
   // Item 2 is the most popular (3 users), then item 1 (2 users); user 3 is tested on item 2.
   std::vector<Interaction> train = {{0, 1}, {0, 2}, {1, 1}, {1, 2}, {2, 2}, {3, 0}};

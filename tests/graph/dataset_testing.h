@@ -25,6 +25,7 @@ inline void expectSameDataset(const Dataset& a, const Dataset& b) {
   EXPECT_EQ(a.train, b.train);
   EXPECT_EQ(a.valid, b.valid);
   EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.cold_items, b.cold_items);
   EXPECT_EQ(a.user_ids, b.user_ids);
   EXPECT_EQ(a.item_ids, b.item_ids);
   EXPECT_EQ(a.entity_ids, b.entity_ids);

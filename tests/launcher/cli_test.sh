@@ -60,6 +60,13 @@ check "more parts than nodes refused" test "$rc" -ne 0
 run "$KGREC" partition synth.h5 --parts 2 --method random -o parts-random
 check "random partition succeeds" test "$rc" -eq 0
 
+run "$KGREC" prepare --synthetic --users 300 --items 150 --entities 40 --cold-items 0.2 -o cold.h5
+check "cold-start prepare succeeds" test "$rc" -eq 0
+run "$KGREC" --threads 1 train cold.h5 --epochs 1 --dim 16 --layers 1
+check "cold-start training reports cold items apart" contains out.txt "cold test items"
+run "$KGREC" prepare --synthetic --users 300 --items 150 --cold-items 1.5 -o cold-bad.h5
+check "bad cold fraction refused" test "$rc" -ne 0
+
 run "$KGREC" train synth.h5 --epochs 0
 check "zero epochs refused" test "$rc" -ne 0
 run "$KGREC" train synth.h5 --model nosuchmodel
