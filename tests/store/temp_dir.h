@@ -1,5 +1,6 @@
 #pragma once
-// Test helper: a fresh directory per test, removed with everything in it afterwards.
+// Test helper shared by every module's tests: a fresh directory per test, removed with
+// everything in it afterwards.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@ class TempDirTest : public ::testing::Test {
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = std::filesystem::temp_directory_path() /
-           (std::string("kgrec_store_") + info->test_suite_name() + "_" + info->name() + "_" +
+           (std::string("kgrec_") + info->test_suite_name() + "_" + info->name() + "_" +
             std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);

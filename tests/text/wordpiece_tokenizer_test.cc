@@ -12,6 +12,7 @@
 
 #include "engine/common/error.h"
 #include "models/text/wordpiece_tokenizer.h"
+#include "tests/store/temp_dir.h"
 
 namespace kgrec {
 namespace {
@@ -24,17 +25,8 @@ const Tokens kTinyVocab = {
     "it",    "un",    "##aff", "##able", "a",    "##a",   "北",  "京",   "cafe", "οδος",
     "i",     "ᄒ",     "##ᅡ",   "##ᆫ",    "-",    "—",     "€"};
 
-class TokenizerTest : public ::testing::Test {
+class TokenizerTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           (std::string("kgrec_text_") + info->name() + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string writeFile(const std::string& name, const std::string& content) const {
     const std::string path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary) << content;
@@ -60,8 +52,6 @@ class TokenizerTest : public ::testing::Test {
     ADD_FAILURE() << "no InputError for vocabulary:\n" << content;
     return InputError(path, "none");
   }
-
-  std::filesystem::path dir_;
 };
 
 TEST_F(TokenizerTest, VocabularyAndSpecialIds) {

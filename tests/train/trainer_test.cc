@@ -7,24 +7,14 @@
 #include "engine/graph/synthetic.h"
 #include "engine/store/dataset_io.h"
 #include "engine/train/trainer.h"
+#include "tests/store/temp_dir.h"
 
 namespace kgrec {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TrainerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kgrec_trainer_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class TrainerTest : public TempDirTest {};
 
 SyntheticOptions smallGraph() {
   SyntheticOptions s;
