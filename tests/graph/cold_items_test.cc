@@ -33,7 +33,9 @@ TEST(ColdItems, MovesEveryInteractionOfTheHeldOutItemsToTest) {
   std::set<std::pair<int, int>> test_pairs;
   for (const Interaction& x : cold.test) test_pairs.insert({x.user, x.item});
   for (const Interaction& x : d.train) {
-    if (cold_set.count(x.item)) EXPECT_TRUE(test_pairs.count({x.user, x.item}));
+    if (cold_set.count(x.item)) {
+      EXPECT_TRUE(test_pairs.count({x.user, x.item}));
+    }
   }
   for (const Interaction& x : d.test) EXPECT_TRUE(test_pairs.count({x.user, x.item}));
   EXPECT_EQ(cold.train.size() + cold.test.size(), d.train.size() + d.test.size());
