@@ -129,7 +129,7 @@ void GradientSynchronizer::onGradientReady(std::size_t param) {
 void GradientSynchronizer::launchReadyBuckets() {
   while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) {
     Bucket& bucket = buckets_[next_launch_++];
-    bucket.work = group_->allReduce(bucket.flat, ReduceOp::kAvg);
+    bucket.work = group_->allReduce(bucket.flat, options_.reduce);
   }
 }
 

@@ -10,7 +10,7 @@
 //
 // Per step, on every rank:
 //   loss.backward();          // buckets are launched as their gradients become ready
-//   sync.finalize();          // waits, bucket by bucket, and writes the means into grad()
+//   sync.finalize();          // waits, bucket by bucket, and writes the means (or sums) into grad()
 //   optimizer.step();
 // One backward per finalize(); gradient accumulation over several backwards is not supported.
 
@@ -38,6 +38,9 @@ struct GradientSynchronizerOptions {
   bool overlap = true;
   // The rank whose initial parameters every replica starts from.
   int root = 0;
+  // kAvg: each rank's loss is a mean over its own share of the batch (DDP). kSum: each rank's
+  // loss is already its share of the global batch's loss, so the gradients add up.
+  ReduceOp reduce = ReduceOp::kAvg;
 };
 
 // Bucket assignment, identical on every rank since it depends only on the parameters' order,
@@ -60,7 +63,7 @@ class GradientSynchronizer {
 
   // Collective, once after each backward: launches what backward has not (all buckets when
   // overlap is off; a parameter that got no gradient on this rank counts as zero), then waits
-  // for the buckets in launch order, writing each one's mean gradients into grad() as soon as
+  // for the buckets in launch order, writing each one's reduced gradients into grad() as soon as
   // it has arrived. Afterwards every rank holds the same gradients.
   void finalize();
 

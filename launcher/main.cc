@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +18,8 @@
 #include "engine/graph/synthetic.h"
 #include "engine/prepare/importers.h"
 #include "engine/store/dataset_io.h"
+#include "comm/mpi/mpi_runtime.h"
+#include "engine/train/dist_trainer.h"
 #include "engine/train/trainer.h"
 #include "partition/partitioner.h"
 #include "models/encoder/seeded_encoder.h"
@@ -76,8 +79,8 @@ void runEmbed(const std::string& dataset_path, const EmbedOptions& options) {
                r.texts, r.empty_texts, r.dim, r.encoder_name, r.cached ? "cached, " : "", r.seconds);
 }
 
-void printMetricsTable(const nlohmann::json& model, const nlohmann::json& popularity,
-                       const std::vector<std::int64_t>& ks) {
+void printMetricsTable(const std::string& model_name, const nlohmann::json& model,
+                       const nlohmann::json& popularity, const std::vector<std::int64_t>& ks) {
   std::cout << fmt::format("\n{:<22}", "model");
   for (std::int64_t k : ks) std::cout << fmt::format("{:>12}{:>12}", "recall@" + std::to_string(k), "ndcg@" + std::to_string(k));
   std::cout << "\n";
@@ -90,7 +93,7 @@ void printMetricsTable(const nlohmann::json& model, const nlohmann::json& popula
     }
     std::cout << "\n";
   };
-  row("lightgcn", model);
+  row(model_name.c_str(), model);
   if (model.contains("recall@" + std::to_string(ks.front()) + "_cold")) {
     auto part = [&](const char* name, const std::string& suffix) {
       nlohmann::json m;
@@ -108,11 +111,40 @@ void printMetricsTable(const nlohmann::json& model, const nlohmann::json& popula
   std::cout << std::endl;
 }
 
+// Under MPI only rank 0 logs progress to the terminal; with --log-dir every rank also writes
+// everything it logs to DIR/rank-R.log.
+void logAsRank(int rank, const std::string& log_dir) {
+  auto logger = spdlog::default_logger();
+  logger->sinks().front()->set_level(rank == 0 ? spdlog::level::trace : spdlog::level::warn);
+  if (!log_dir.empty()) {
+    std::filesystem::create_directories(log_dir);
+    logger->sinks().push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+        fmt::format("{}/rank-{}.log", log_dir, rank), /*truncate=*/true));
+  }
+  if (rank != 0) spdlog::set_pattern(fmt::format("%Y-%m-%d %H:%M:%S rank {} %^%l%$ %v", rank));
+}
+
+// Runs one rank's share of a collective job. With several ranks an error on one must end them
+// all (the others would wait in their next collective forever), so it aborts the job with the
+// rank's message; alone, the error goes up as usual.
+template <typename Job>
+auto onEveryRank(const MpiRuntime& mpi, Job&& job) {
+  if (mpi.size() == 1) return job();
+  try {
+    return job();
+  } catch (const std::exception& e) {
+    abortJob(e.what());
+  }
+}
+
 void addTrainFlags(CLI::App* cmd, TrainOptions* o) {
-  cmd->add_option("--model", o->model, "Model to train")->check(CLI::IsMember({"lightgcn"}))
-      ->capture_default_str();
+  cmd->add_option("--model", o->model,
+                  "Model: lightgcn (either input), sage (a partition folder)")
+      ->check(CLI::IsMember({"lightgcn", "sage"}))->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "Training epochs")->capture_default_str();
-  cmd->add_option("--batch-size", o->batch_size, "BPR triples per step")->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size,
+                  "BPR triples per step (over all ranks when training on partitions)")
+      ->capture_default_str();
   cmd->add_option("--dim", o->dim, "Embedding width")->capture_default_str();
   cmd->add_option("--layers", o->layers, "Propagation layers")->capture_default_str();
   cmd->add_option("--lr", o->lr, "Adam learning rate")->capture_default_str();
@@ -184,10 +216,34 @@ int run(int argc, char** argv) {
 
   // train
   TrainOptions train_options;
-  CLI::App* train_cmd = app.add_subcommand("train", "Train a model on a prepared dataset");
-  train_cmd->add_option("dataset", train_options.dataset_path, "Dataset file from `kgrec prepare`")
-      ->required()->check(CLI::ExistingFile);
+  DistTrainOptions dist_options;
+  std::string log_dir;
+  CLI::App* train_cmd = app.add_subcommand(
+      "train", "Train a model on a prepared dataset (one process, full graph), or on a partition "
+               "folder (one rank per part: mpirun -np P kgrec train PARTS/, or srun -n P)");
+  train_cmd->add_option("input", train_options.dataset_path,
+                        "Dataset file from `kgrec prepare`, or folder from `kgrec partition`")
+      ->required()->check(CLI::ExistingPath);
   addTrainFlags(train_cmd, &train_options);
+  auto* partitions_only = train_cmd->add_option_group(
+      "partition folder", "Only when training on a partition folder");
+  partitions_only->add_option("--features", dist_options.features,
+                              "Layer-0 input of items and entities: id (learnable embeddings), "
+                              "lm (frozen LM features through an adapter), both")
+      ->check(CLI::IsMember({"id", "lm", "both"}))->capture_default_str();
+  partitions_only->add_option("--fanouts", dist_options.fanouts,
+                              "Neighbours sampled per layer, nearest hop first, e.g. 10,10,5 "
+                              "(-1: all; default 10 per layer)")
+      ->delimiter(',');
+  partitions_only->add_option("--negatives", dist_options.negatives,
+                              "Negative items per (user, positive)")->capture_default_str();
+  partitions_only->add_option("--sampler-threads", dist_options.sampler_threads,
+                              "Sampling threads per rank (one when parts exchange neighbours)")
+      ->capture_default_str();
+  partitions_only->add_option("--queue", dist_options.queue_batches,
+                              "Batches sampled ahead of the training step")->capture_default_str();
+  partitions_only->add_option("--log-dir", log_dir,
+                              "Also write each rank's log to DIR/rank-R.log");
 
   // eval
   std::string eval_dir;
@@ -263,12 +319,51 @@ int run(int argc, char** argv) {
     partition_options.method = parsePartitionMethod(partition_method);
     nlohmann::json manifest = partitionDataset(partition_input, partition_output, partition_options);
     std::cout << manifest.dump(2) << std::endl;
+  } else if (*train_cmd && std::filesystem::is_directory(train_options.dataset_path)) {
+    MpiRuntime mpi(&argc, &argv);
+    logAsRank(mpi.rank(), log_dir);
+    dist_options.parts_dir = train_options.dataset_path;
+    dist_options.model = train_options.model;
+    dist_options.epochs = train_options.epochs;
+    dist_options.batch_size = train_options.batch_size;
+    dist_options.dim = train_options.dim;
+    dist_options.layers = train_options.layers;
+    dist_options.lr = train_options.lr;
+    dist_options.l2 = train_options.l2;
+    dist_options.seed = train_options.seed;
+    dist_options.eval_every = train_options.eval_every;
+    dist_options.ks = train_options.ks;
+    dist_options.metrics_out = train_options.metrics_out;
+    dist_options.checkpoint_dir = train_options.checkpoint_dir;
+    if (train_options.device != "cpu") {
+      throw ConfigError("training on partitions runs on CPU in this build (the CUDA/NCCL path "
+                        "is not built yet); drop --device");
+    }
+    DistTrainResult r = onEveryRank(mpi, [&] { return trainDistributed(dist_options); });
+    if (mpi.rank() == 0) printMetricsTable(dist_options.model, r.final_metrics, nullptr, dist_options.ks);
   } else if (*train_cmd) {
+    for (const char* flag : {"--features", "--fanouts", "--negatives", "--sampler-threads",
+                                    "--queue", "--log-dir"}) {
+      if (train_cmd->count(flag) > 0) {
+        throw ConfigError(fmt::format("{} applies to training on a partition folder; {} is a "
+                                      "dataset file", flag, train_options.dataset_path));
+      }
+    }
+    if (train_options.model != "lightgcn") {
+      throw ConfigError(fmt::format("--model {} trains on a partition folder (kgrec partition); "
+                                    "on a dataset file kgrec trains lightgcn", train_options.model));
+    }
     Dataset d = readDataset(train_options.dataset_path);
     TrainResult r = train(d, train_options);
-    printMetricsTable(r.final_metrics, r.popularity_metrics, train_options.ks);
+    printMetricsTable(train_options.model, r.final_metrics, r.popularity_metrics, train_options.ks);
   } else if (*eval_cmd) {
-    nlohmann::json m = evaluateCheckpoint(eval_dir, eval_ks);
+    nlohmann::json m;
+    if (isDistCheckpoint(eval_dir)) {
+      MpiRuntime mpi(&argc, &argv);
+      m = evaluateDistCheckpoint(eval_dir, eval_ks);
+    } else {
+      m = evaluateCheckpoint(eval_dir, eval_ks);
+    }
     std::cout << m.dump(2) << std::endl;
   } else if (*embed) {
     runEmbed(embed_input, embed_options);
@@ -308,7 +403,7 @@ int run(int argc, char** argv) {
     spdlog::info("[4/4] eval: reloading {} and ranking every item for each test user",
                  demo_train.checkpoint_dir);
     nlohmann::json reloaded = evaluateCheckpoint(demo_train.checkpoint_dir);
-    printMetricsTable(reloaded, r.popularity_metrics, demo_train.ks);
+    printMetricsTable(demo_train.model, reloaded, r.popularity_metrics, demo_train.ks);
     spdlog::info("outputs in {}/: synthetic.h5 (with /features/lm), metrics.jsonl, checkpoint/", demo_dir);
   }
   return 0;

@@ -18,6 +18,7 @@ CsrTensors CsrTensors::from(const WeightedCsr& csr, torch::Device device) {
   t.indices = copy(csr.indices, torch::kInt32);
   t.values = copy(csr.values, torch::kFloat32);
   t.num_rows = csr.num_rows;
+  t.num_cols = csr.num_rows;
   return t;
 }
 
@@ -64,14 +65,16 @@ void spmmCpu(const CsrTensors& a, const torch::Tensor& x, torch::Tensor& y, floa
 }
 
 void checkOperand(const CsrTensors& a, const torch::Tensor& x) {
-  KGREC_CHECK(x.dim() == 2 && x.size(0) == a.num_rows, "spmm: x is {} but A has {} rows",
-              c10::str(x.sizes()), a.num_rows);
+  KGREC_CHECK(x.dim() == 2 && x.size(0) == a.num_cols, "spmm: x is {} but A has {} columns",
+              c10::str(x.sizes()), a.num_cols);
   KGREC_CHECK(x.scalar_type() == torch::kFloat32, "spmm: x must be float32");
 }
 
 // mean(x, A x, ..., A^L x) without autograd.
 torch::Tensor layerMean(const CsrTensors& a, const torch::Tensor& x_in, std::int64_t layers) {
   checkOperand(a, x_in);
+  KGREC_CHECK(a.num_rows == a.num_cols, "layer mean of a {} x {} matrix: it must be square",
+              a.num_rows, a.num_cols);
   torch::Tensor x = x_in.contiguous();
   if (x.is_cuda()) {
     torch::Tensor sum = x.clone(), layer = x;
@@ -102,12 +105,13 @@ class SymmetricLayerMeanFunction : public torch::autograd::Function<SymmetricLay
                                std::int64_t layers) {
     ctx->save_for_backward({indptr, indices, values});
     ctx->saved_data["layers"] = layers;
-    return layerMean(CsrTensors{indptr, indices, values, indptr.numel() - 1}, x, layers);
+    return layerMean(CsrTensors{indptr, indices, values, indptr.numel() - 1, indptr.numel() - 1}, x, layers);
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     auto saved = ctx->get_saved_variables();
-    torch::Tensor gx = layerMean(CsrTensors{saved[0], saved[1], saved[2], saved[0].numel() - 1},
+    torch::Tensor gx = layerMean(CsrTensors{saved[0], saved[1], saved[2], saved[0].numel() - 1,
+                                            saved[0].numel() - 1},
                                  grads[0], ctx->saved_data["layers"].toInt());
     return {gx, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
@@ -120,10 +124,10 @@ torch::Tensor spmm(const CsrTensors& a, const torch::Tensor& x_in) {
   torch::Tensor x = x_in.contiguous();
   if (x.is_cuda()) {
     torch::Tensor sparse = torch::sparse_csr_tensor(a.indptr, a.indices.to(torch::kInt64), a.values,
-                                                    {a.num_rows, a.num_rows}, x.options());
+                                                    {a.num_rows, a.num_cols}, x.options());
     return torch::mm(sparse, x);
   }
-  torch::Tensor y = torch::empty_like(x);
+  torch::Tensor y = torch::empty({a.num_rows, x.size(1)}, x.options());
   spmmCpu(a, x, y, nullptr, 1.0f);
   return y;
 }

@@ -12,10 +12,11 @@ namespace kgrec {
 struct CsrTensors {
   torch::Tensor indptr, indices, values;
   std::int64_t num_rows = 0;
+  std::int64_t num_cols = 0;
   static CsrTensors from(const WeightedCsr& csr, torch::Device device);
 };
 
-// y = A x for a CSR matrix A and a dense [num_rows, d] x, with no autograd. On CPU a
+// y = A x for a CSR matrix A and a dense [num_cols, d] x, with no autograd. On CPU a
 // row-parallel kernel (LibTorch's intra-op threads; no per-edge tensor ops); on CUDA
 // LibTorch's sparse CSR product.
 torch::Tensor spmm(const CsrTensors& a, const torch::Tensor& x);

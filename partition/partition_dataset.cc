@@ -112,26 +112,6 @@ class AtomicFolder {
   bool committed_ = false;
 };
 
-// /features/lm when the dataset has it: rows are global ids, or items then entities (users
-// have no text); any other row count is refused rather than guessed.
-std::optional<NodeFeatures> readFeatures(const std::string& path, const NodeSpace& nodes) {
-  const Hdf5File f = Hdf5File::openRead(path);
-  if (!f.has("/features/lm")) return std::nullopt;
-  NodeFeatures features;
-  features.matrix = f.readMatrix("/features/lm");
-  const std::int64_t rows = features.matrix.rows;
-  if (rows == nodes.numNodes()) {
-    features.first_node = 0;
-  } else if (rows == nodes.num_items + nodes.num_entities) {
-    features.first_node = nodes.num_users;
-  } else {
-    throw FormatError(fmt::format(
-        "{}: /features/lm has {} rows; expected one per node ({}) or per item and entity ({})",
-        path, rows, nodes.numNodes(), nodes.num_items + nodes.num_entities));
-  }
-  return features;
-}
-
 }  // namespace
 
 nlohmann::json partitionDataset(const std::string& dataset_path, const std::string& out_dir,
@@ -147,7 +127,7 @@ nlohmann::json partitionDataset(const std::string& dataset_path, const std::stri
                                   num_nodes, dataset_path));
   }
   const Dataset d = readDataset(dataset_path);
-  const std::optional<NodeFeatures> features = readFeatures(dataset_path, d.nodes);
+  const std::optional<NodeFeatures> features = readNodeFeatures(dataset_path, d.nodes);
   const double read_seconds = lap.lap();
 
   const PartAssignment assignment = assignParts(d, o.parts, o.method, o.seed);

@@ -1,6 +1,7 @@
 #include "partition/shard.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "engine/common/error.h"
@@ -45,6 +46,26 @@ const std::string& originalId(const Dataset& d, std::int64_t global) {
 }  // namespace
 
 std::string shardFileName(std::int32_t part) { return fmt::format("part-{}.h5", part); }
+
+// /features/lm when the dataset has it: rows are global ids, or items then entities (users
+// have no text); any other row count is refused rather than guessed.
+std::optional<NodeFeatures> readNodeFeatures(const std::string& path, const NodeSpace& nodes) {
+  const Hdf5File f = Hdf5File::openRead(path);
+  if (!f.has("/features/lm")) return std::nullopt;
+  NodeFeatures features;
+  features.matrix = f.readMatrix("/features/lm");
+  const std::int64_t rows = features.matrix.rows;
+  if (rows == nodes.numNodes()) {
+    features.first_node = 0;
+  } else if (rows == nodes.num_items + nodes.num_entities) {
+    features.first_node = nodes.num_users;
+  } else {
+    throw FormatError(fmt::format(
+        "{}: /features/lm has {} rows; expected one per node ({}) or per item and entity ({})",
+        path, rows, nodes.numNodes(), nodes.num_items + nodes.num_entities));
+  }
+  return features;
+}
 
 Shard buildShard(const Dataset& d, const PartitionBook& book, std::int32_t part,
                  const NodeFeatures* features) {
@@ -99,6 +120,7 @@ Shard buildShard(const Dataset& d, const PartitionBook& book, std::int32_t part,
       }
     }
   }
+  s.cold_items = d.cold_items;
   for (std::int64_t a = 0; a < s.num_owned; ++a) {
     s.original_ids.push_back(originalId(d, s.global_ids[a]));
     s.texts.push_back(nodeText(d, s.global_ids[a]));
@@ -149,6 +171,7 @@ void writeShard(const Shard& s, const std::string& path) {
     f.writeVector(splitGroup(split.name) + "/user", users);
     f.writeVector(splitGroup(split.name) + "/item", items);
   }
+  if (!s.cold_items.empty()) f.writeVector("/interactions/cold_items", s.cold_items);
   if (s.lm.cols > 0) f.writeMatrix("/features/lm", s.lm.data.data(), s.lm.rows, s.lm.cols);
   f.close();
 }
@@ -191,6 +214,9 @@ Shard readShard(const std::string& path) {
       }
       pairs.push_back({users[k], items[k]});
     }
+  }
+  if (f.has("/interactions/cold_items")) {
+    s.cold_items = f.readVector<std::int32_t>("/interactions/cold_items");
   }
   if (f.has("/features/lm")) s.lm = f.readMatrix("/features/lm");
 

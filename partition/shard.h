@@ -4,6 +4,7 @@
 // and the interactions of its users. docs/partition.md gives the file layout field by field.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ struct Shard {
   // The interactions whose user this part owns; local indices within their type, as in the
   // dataset file, each split sorted.
   std::vector<Interaction> train, valid, test;
+  std::vector<std::int32_t> cold_items;   // the dataset's cold items (all of them), sorted
   std::vector<std::string> original_ids;  // by owned local id
   std::vector<std::string> texts;         // by owned local id; "" for users and missing texts
   // Frozen LM features, one row per local node (owned then halo); nodes the dataset has no
@@ -52,6 +54,10 @@ struct NodeFeatures {
   FloatMatrix matrix;
   std::int64_t first_node = 0;
 };
+
+// The dataset's /features/lm, or nothing when it has none. Rows are global ids, or items then
+// entities (users have no text); FormatError for any other row count.
+std::optional<NodeFeatures> readNodeFeatures(const std::string& dataset_path, const NodeSpace& nodes);
 
 // Cuts part `part`'s shard out of the dataset. `features` may be null.
 Shard buildShard(const Dataset& dataset, const PartitionBook& book, std::int32_t part,

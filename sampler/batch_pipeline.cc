@@ -16,8 +16,10 @@ BatchPipeline::BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch,
     throw ConfigError(fmt::format("{} steps asked of an epoch of {}", steps,
                                   sampler.stepsPerEpoch()));
   }
-  workers_.reserve(threads);
-  for (int t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
+  // A collective remote source needs the batches built in step order, by one thread.
+  const int workers = sampler.collectiveRemote() ? 1 : threads;
+  workers_.reserve(workers);
+  for (int t = 0; t < workers; ++t) workers_.emplace_back([this] { work(); });
 }
 
 BatchPipeline::~BatchPipeline() {

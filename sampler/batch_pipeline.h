@@ -17,10 +17,10 @@ namespace kgrec {
 
 class BatchPipeline {
  public:
-  // Steps 0 .. steps-1 of `epoch` (steps <= sampler.stepsPerEpoch(); the agreed count under
-  // several ranks). At most `queue_capacity` batches are being built or waiting at any time,
-  // counted from the next one to hand out, so memory stays bounded even when one slow batch
-  // holds up the others. ConfigError for threads < 1, queue_capacity < 1 or steps out of range.
+  // Steps 0 .. steps-1 of `epoch` (steps <= sampler.stepsPerEpoch(), the same on every rank).
+  // One worker, whatever `threads`, when the sampler's remote source is collective. At most
+  // `queue_capacity` batches are being built or waiting at any time, counted from the next one
+  // to hand out, so memory stays bounded even when one slow batch holds up the others. ConfigError for threads < 1, queue_capacity < 1 or steps out of range.
   BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch, std::int64_t steps,
                 int threads, std::size_t queue_capacity);
   // Stops the workers and joins them; batches not taken are dropped.

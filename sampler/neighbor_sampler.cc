@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 #include <unordered_map>
 
 #include "engine/common/error.h"
@@ -11,10 +12,9 @@
 namespace kgrec {
 namespace {
 
-// Stream ids under mixSeed(seed, epoch, ·) and mixSeed(batch stream, ·, ·). Steps are >= 0
-// and hops use 1 + hop, so these never collide with them.
+// Stream ids under mixSeed(seed, epoch, ·), where steps (>= 0, < 2^63) are the others.
 constexpr std::uint64_t kShuffleStream = ~0ULL;
-constexpr std::uint64_t kNegativeStream = 0;
+constexpr std::uint64_t kNegativeStream = ~0ULL - 1;
 
 void checkFanout(std::int64_t fanout, const std::string& what) {
   if (fanout < 1 && fanout != -1) {
@@ -83,6 +83,7 @@ GraphStats graphStats(const Dataset& dataset) {
     stats.degree[v] = static_cast<std::int32_t>(dataset.graph.degree(v));
   }
   stats.item_interactions = itemDegrees(dataset.train, dataset.nodes.num_items);
+  stats.num_train = static_cast<std::int64_t>(dataset.train.size());
   return stats;
 }
 
@@ -96,6 +97,8 @@ NeighborSampler::NeighborSampler(const Shard& shard, const PartitionBook& book,
               book.numNodes(), nodes.numNodes());
   KGREC_CHECK(static_cast<std::int64_t>(stats.degree.size()) == nodes.numNodes(),
               "graph stats have {} degrees for {} nodes", stats.degree.size(), nodes.numNodes());
+  KGREC_CHECK(stats.num_train >= numSeeds(), "graph stats count {} training interactions, "
+              "fewer than this part's {}", stats.num_train, numSeeds());
   in_edges_.indptr = shard.graph.indptr;
   in_edges_.indices.resize(shard.graph.indices.size());
   in_edges_.relations.resize(shard.graph.indices.size());
@@ -131,23 +134,43 @@ NeighborSampler::NeighborSampler(const Shard& shard, const PartitionBook& book,
 }
 
 std::int64_t NeighborSampler::stepsPerEpoch() const {
-  return (numSeeds() + options_.batch_size - 1) / options_.batch_size;
+  return (stats_.num_train + options_.batch_size - 1) / options_.batch_size;
 }
 
-std::shared_ptr<const std::vector<std::int64_t>> NeighborSampler::epochOrder(
+std::shared_ptr<const NeighborSampler::EpochSchedule> NeighborSampler::epochSchedule(
     std::int64_t epoch) const {
-  std::lock_guard<std::mutex> lock(order_mutex_);
-  if (order_epoch_ != epoch) {
-    auto order = std::make_shared<std::vector<std::int64_t>>(numSeeds());
-    std::iota(order->begin(), order->end(), 0);
-    SplitMix64 rng(mixSeed(options_.seed, static_cast<std::uint64_t>(epoch), kShuffleStream));
-    for (std::int64_t i = numSeeds() - 1; i > 0; --i) {
-      std::swap((*order)[i], (*order)[rng.below(static_cast<std::uint64_t>(i + 1))]);
+  std::lock_guard<std::mutex> lock(schedule_mutex_);
+  if (schedule_epoch_ != epoch) {
+    const std::int64_t steps = stepsPerEpoch();
+    const std::uint64_t epoch_stream =
+        mixSeed(options_.seed, static_cast<std::uint64_t>(epoch), kShuffleStream);
+    const NodeSpace& space = shard_.nodes;
+    // (step, hash, index): the hash is a function of the interaction alone, so every
+    // partitioning puts it in the same step, at the same place among that step's seeds.
+    std::vector<std::tuple<std::int64_t, std::uint64_t, std::int64_t>> keyed(numSeeds());
+    for (std::int64_t i = 0; i < numSeeds(); ++i) {
+      const Interaction& x = shard_.train[i];
+      const std::uint64_t hash =
+          mixSeed(epoch_stream, static_cast<std::uint64_t>(space.globalId(NodeType::kUser, x.user)),
+                  static_cast<std::uint64_t>(space.globalId(NodeType::kItem, x.item)));
+      const auto step = static_cast<std::int64_t>(
+          (static_cast<unsigned __int128>(hash) * static_cast<std::uint64_t>(steps)) >> 64);
+      keyed[i] = {step, hash, i};
     }
-    order_ = std::move(order);
-    order_epoch_ = epoch;
+    std::sort(keyed.begin(), keyed.end());
+    auto schedule = std::make_shared<EpochSchedule>();
+    schedule->order.reserve(keyed.size());
+    schedule->step_begin.assign(steps + 1, 0);
+    for (const auto& [step, hash, index] : keyed) {
+      schedule->order.push_back(index);
+      ++schedule->step_begin[step + 1];
+    }
+    std::partial_sum(schedule->step_begin.begin(), schedule->step_begin.end(),
+                     schedule->step_begin.begin());
+    schedule_ = std::move(schedule);
+    schedule_epoch_ = epoch;
   }
-  return order_;
+  return schedule_;
 }
 
 void NeighborSampler::drawNegatives(std::int64_t user, SplitMix64& rng, std::int64_t* out) const {
@@ -172,8 +195,7 @@ void NeighborSampler::drawNegatives(std::int64_t user, SplitMix64& rng, std::int
 }
 
 void NeighborSampler::drawInEdges(std::int64_t global, std::uint64_t stream, std::int64_t hop,
-                                  std::vector<std::int64_t>* sources,
-                                  std::vector<std::int32_t>* relations) const {
+                                  SampledNeighbors* out) const {
   KGREC_ASSERT(book_.partOf(global) == shard_.part);
   const Csr& graph = in_edges_;
   const std::int64_t begin = graph.indptr[book_.localId(global)];
@@ -183,13 +205,15 @@ void NeighborSampler::drawInEdges(std::int64_t global, std::uint64_t stream, std
   SplitMix64 rng(mixSeed(stream, static_cast<std::uint64_t>(hop) + 1,
                          static_cast<std::uint64_t>(global)));
   thread_local std::vector<std::int64_t> offsets, group;
-  auto emit = [&](std::int64_t position) {
-    sources->push_back(graph.indices[position]);
-    relations->push_back(graph.relations[position]);
+  auto emit = [&](std::int64_t position, std::int64_t group_size) {
+    out->sources.push_back(graph.indices[position]);
+    out->relations.push_back(graph.relations[position]);
+    out->inverse_rates.push_back(static_cast<float>(static_cast<double>(group_size) /
+                                                    static_cast<double>(offsets.size())));
   };
   if (options_.relation_fanouts.empty()) {
     drawOffsets(end - begin, options_.fanouts[hop], options_.replace, rng, &offsets);
-    for (std::int64_t o : offsets) emit(begin + o);
+    for (std::int64_t o : offsets) emit(begin + o, end - begin);
     return;
   }
   // The unmapped relations share fanouts[hop]; then each mapped relation in id order.
@@ -198,8 +222,9 @@ void NeighborSampler::drawInEdges(std::int64_t global, std::uint64_t stream, std
     for (std::int64_t p = begin; p < end; ++p) {
       if (member(graph.relations[p])) group.push_back(p);
     }
-    drawOffsets(static_cast<std::int64_t>(group.size()), fanout, options_.replace, rng, &offsets);
-    for (std::int64_t o : offsets) emit(group[o]);
+    const auto size = static_cast<std::int64_t>(group.size());
+    drawOffsets(size, fanout, options_.replace, rng, &offsets);
+    for (std::int64_t o : offsets) emit(group[o], size);
   };
   drawGroup(options_.fanouts[hop],
             [&](std::int32_t r) { return options_.relation_fanouts.count(r) == 0; });
@@ -218,7 +243,7 @@ SampledNeighbors NeighborSampler::sampleOwnedNeighbors(const std::vector<std::in
   for (std::int64_t node : nodes) {
     KGREC_CHECK(node >= 0 && node < book_.numNodes() && book_.partOf(node) == shard_.part,
                 "node {} is not owned by part {}", node, shard_.part);
-    drawInEdges(node, stream, hop, &out.sources, &out.relations);
+    drawInEdges(node, stream, hop, &out);
     out.indptr.push_back(static_cast<std::int64_t>(out.sources.size()));
   }
   return out;
@@ -250,6 +275,8 @@ SampledNeighbors InProcessNeighborSource::sampleNeighbors(const std::vector<std:
     out.sources.insert(out.sources.end(), answer.sources.begin() + b, answer.sources.begin() + e);
     out.relations.insert(out.relations.end(), answer.relations.begin() + b,
                          answer.relations.begin() + e);
+    out.inverse_rates.insert(out.inverse_rates.end(), answer.inverse_rates.begin() + b,
+                             answer.inverse_rates.begin() + e);
     out.indptr.push_back(static_cast<std::int64_t>(out.sources.size()));
   }
   return out;
@@ -261,10 +288,12 @@ MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
               step, stepsPerEpoch());
   const std::uint64_t stream =
       mixSeed(options_.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(step));
-  const auto order = epochOrder(epoch);
+  const std::uint64_t negative_stream =
+      mixSeed(options_.seed, static_cast<std::uint64_t>(epoch), kNegativeStream);
+  const auto schedule = epochSchedule(epoch);
   const NodeSpace& space = shard_.nodes;
-  const std::int64_t first = step * options_.batch_size;
-  const std::int64_t count = std::min(options_.batch_size, numSeeds() - first);
+  const std::int64_t first = schedule->step_begin[step];
+  const std::int64_t count = schedule->step_begin[step + 1] - first;
   const std::int64_t k = options_.negatives;
 
   MiniBatch batch;
@@ -273,12 +302,14 @@ MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
   batch.users.resize(count);
   batch.positives.resize(count);
   batch.negatives.resize(count * k);
-  SplitMix64 negative_rng(mixSeed(stream, kNegativeStream));
   for (std::int64_t i = 0; i < count; ++i) {
-    const Interaction& seed = shard_.train[(*order)[first + i]];
+    const Interaction& seed = shard_.train[schedule->order[first + i]];
     batch.users[i] = space.globalId(NodeType::kUser, seed.user);
     batch.positives[i] = space.globalId(NodeType::kItem, seed.item);
-    drawNegatives(seed.user, negative_rng, batch.negatives.data() + i * k);
+    // Per seed, so that the negatives do not depend on which rank draws them.
+    SplitMix64 rng(mixSeed(negative_stream, static_cast<std::uint64_t>(batch.users[i]),
+                           static_cast<std::uint64_t>(batch.positives[i])));
+    drawNegatives(seed.user, rng, batch.negatives.data() + i * k);
   }
 
   // Every node of the batch in order of first appearance; hop h's sources are its prefix.
@@ -289,14 +320,16 @@ MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
     if (inserted) nodes.push_back(global);
     return it->second;
   };
-  for (const auto* seeds : {&batch.users, &batch.positives, &batch.negatives}) {
-    for (std::int64_t g : *seeds) add(g);
+  for (auto [seeds, rows] : {std::pair{&batch.users, &batch.user_rows},
+                             std::pair{&batch.positives, &batch.positive_rows},
+                             std::pair{&batch.negatives, &batch.negative_rows}}) {
+    rows->reserve(seeds->size());
+    for (std::int64_t g : *seeds) rows->push_back(add(g));
   }
 
   const auto layers = static_cast<std::int64_t>(options_.fanouts.size());
   batch.blocks.resize(layers);
-  std::vector<std::int64_t> sources;
-  std::vector<std::int32_t> relations;
+  SampledNeighbors own;
   for (std::int64_t hop = 0; hop < layers; ++hop) {
     Block& block = batch.blocks[layers - 1 - hop];
     block.dst_nodes = nodes;
@@ -306,7 +339,7 @@ MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
       for (std::int64_t g : block.dst_nodes) {
         if (book_.partOf(g) != shard_.part) wanted.push_back(g);
       }
-      if (!wanted.empty()) {
+      if (!wanted.empty() || remote_->collective()) {
         remote = remote_->sampleNeighbors(wanted, stream, hop);
         KGREC_CHECK(remote.indptr.size() == wanted.size() + 1,
                     "remote neighbour source answered {} rows for {} nodes",
@@ -316,22 +349,27 @@ MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
     std::size_t remote_row = 0;
     block.indptr.assign(1, 0);
     for (std::int64_t dst : block.dst_nodes) {
-      sources.clear();
-      relations.clear();
+      const SampledNeighbors* drawn = &own;
+      std::int64_t b = 0, e = 0;
       if (book_.partOf(dst) == shard_.part) {
-        drawInEdges(dst, stream, hop, &sources, &relations);
+        own.sources.clear();
+        own.relations.clear();
+        own.inverse_rates.clear();
+        drawInEdges(dst, stream, hop, &own);
+        e = static_cast<std::int64_t>(own.sources.size());
       } else if (remote_ != nullptr) {
-        const std::int64_t b = remote.indptr[remote_row], e = remote.indptr[remote_row + 1];
-        sources.assign(remote.sources.begin() + b, remote.sources.begin() + e);
-        relations.assign(remote.relations.begin() + b, remote.relations.begin() + e);
+        drawn = &remote;
+        b = remote.indptr[remote_row];
+        e = remote.indptr[remote_row + 1];
         ++remote_row;
       }
       const double dst_degree = stats_.degree[dst];
-      for (std::size_t e = 0; e < sources.size(); ++e) {
-        block.indices.push_back(add(sources[e]));
-        block.relations.push_back(relations[e]);
-        block.edge_weight.push_back(
-            static_cast<float>(1.0 / std::sqrt(dst_degree * stats_.degree[sources[e]])));
+      for (std::int64_t j = b; j < e; ++j) {
+        const std::int64_t source = drawn->sources[j];
+        block.indices.push_back(add(source));
+        block.relations.push_back(drawn->relations[j]);
+        block.edge_weight.push_back(static_cast<float>(
+            drawn->inverse_rates[j] / std::sqrt(dst_degree * stats_.degree[source])));
       }
       block.indptr.push_back(block.numEdges());
     }

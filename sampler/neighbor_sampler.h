@@ -39,6 +39,7 @@ void validateSamplerOptions(const SamplerOptions& options, std::int64_t num_rela
 struct GraphStats {
   std::vector<std::int32_t> degree;             // by global id, in-degree of the full graph
   std::vector<std::int64_t> item_interactions;  // by item index, training interactions
+  std::int64_t num_train = 0;                   // training interactions of all parts
 };
 GraphStats graphStats(const Dataset& dataset);
 
@@ -50,8 +51,9 @@ struct Block {
   std::vector<std::int64_t> indptr;      // dst_nodes.size() + 1
   std::vector<std::int32_t> indices;     // into src_nodes
   std::vector<std::int32_t> relations;   // dataset relation id per edge
-  // 1 / sqrt(deg(src) * deg(dst)) with full-graph degrees: the entry of LightGCN's normalised
-  // adjacency, whatever was sampled (docs/sampler.md).
+  // 1 / sqrt(deg(src) * deg(dst)) with full-graph degrees (the entry of LightGCN's normalised
+  // adjacency), times the inverse of the edge's inclusion rate (neighbours in its group / drawn
+  // from it), so that a sampled sum estimates the full one without bias (docs/sampler.md).
   std::vector<float> edge_weight;
   std::int64_t numEdges() const { return static_cast<std::int64_t>(indices.size()); }
 };
@@ -61,6 +63,8 @@ struct MiniBatch {
   // Seed triples as global ids: seed i is (users[i], positives[i]) with negatives
   // [i * k, (i + 1) * k), k = SamplerOptions::negatives.
   std::vector<std::int64_t> users, positives, negatives;
+  // Each seed's row in blocks.back().dst_nodes (and so in every block's first rows).
+  std::vector<std::int32_t> user_rows, positive_rows, negative_rows;
   std::vector<Block> blocks;              // input layer first; blocks.back().dst_nodes = seeds
   std::vector<std::int64_t> input_nodes;  // = blocks.front().src_nodes: rows to fetch
 };
@@ -70,6 +74,7 @@ struct SampledNeighbors {
   std::vector<std::int64_t> indptr;
   std::vector<std::int64_t> sources;  // global ids
   std::vector<std::int32_t> relations;
+  std::vector<float> inverse_rates;   // per edge: neighbours in its group / drawn from it
 };
 
 // Draws the neighbours of nodes this rank does not own, by asking their owners; the owner
@@ -80,6 +85,10 @@ class RemoteNeighborSource {
   virtual ~RemoteNeighborSource() = default;
   virtual SampledNeighbors sampleNeighbors(const std::vector<std::int64_t>& nodes,
                                            std::uint64_t stream, std::int64_t hop) const = 0;
+  // A collective source must be called by every rank for every (batch, hop), in step order,
+  // from one thread: the sampler then calls it even when it wants nothing, and BatchPipeline
+  // samples with a single worker.
+  virtual bool collective() const { return false; }
 };
 
 class NeighborSampler {
@@ -89,13 +98,18 @@ class NeighborSampler {
   NeighborSampler(const Shard& shard, const PartitionBook& book, const GraphStats& stats,
                   SamplerOptions options, const RemoteNeighborSource* remote = nullptr);
 
-  // This rank's batches per epoch: ceil(local training interactions / batch size).
+  // Batches per epoch, the same on every rank by construction: ceil(training interactions of
+  // all parts / batch size). The global batch of a step does not depend on the number of
+  // parts: each interaction goes to the step its hash (seed, epoch, user, item) falls in, and
+  // each rank takes the seeds of its own users; so a rank's batch varies in size around
+  // batch_size / parts, and may be empty (docs/sampler.md).
   std::int64_t stepsPerEpoch() const;
   std::int64_t numSeeds() const { return static_cast<std::int64_t>(shard_.train.size()); }
   const SamplerOptions& options() const { return options_; }
+  bool collectiveRemote() const { return remote_ != nullptr && remote_->collective(); }
 
   // Batch `step` of `epoch`; depends on (seed, epoch, step) only, so any thread may compute
-  // any batch. Thread-safe.
+  // any batch, unless the remote source is collective. Thread-safe.
   MiniBatch sample(std::int64_t epoch, std::int64_t step) const;
 
   // The in-edges drawn for owned nodes (global ids) at `hop` in the batch of RNG `stream`:
@@ -104,11 +118,17 @@ class NeighborSampler {
                                         std::uint64_t stream, std::int64_t hop) const;
 
  private:
-  std::shared_ptr<const std::vector<std::int64_t>> epochOrder(std::int64_t epoch) const;
+  // An epoch's seeds: the local training interactions sorted by (step, hash); step s's are
+  // order[step_begin[s] .. step_begin[s + 1]).
+  struct EpochSchedule {
+    std::vector<std::int64_t> order;
+    std::vector<std::int64_t> step_begin;
+  };
+  std::shared_ptr<const EpochSchedule> epochSchedule(std::int64_t epoch) const;
   void drawNegatives(std::int64_t user, SplitMix64& rng, std::int64_t* out) const;
-  // Appends the in-edges drawn for owned node `global` to (sources, relations).
+  // Appends the in-edges drawn for owned node `global` to `out` (without touching its indptr).
   void drawInEdges(std::int64_t global, std::uint64_t stream, std::int64_t hop,
-                   std::vector<std::int64_t>* sources, std::vector<std::int32_t>* relations) const;
+                   SampledNeighbors* out) const;
 
   const Shard& shard_;
   const PartitionBook& book_;
@@ -122,10 +142,10 @@ class NeighborSampler {
   Csr user_items_;                        // every training item of each owned user (by user index)
   std::vector<double> popularity_cdf_;    // by item, when popularity_negatives
 
-  // The shuffled seed order of the latest epoch asked for, shared by the threads sampling it.
-  mutable std::mutex order_mutex_;
-  mutable std::int64_t order_epoch_ = -1;
-  mutable std::shared_ptr<const std::vector<std::int64_t>> order_;
+  // The schedule of the latest epoch asked for, shared by the threads sampling it.
+  mutable std::mutex schedule_mutex_;
+  mutable std::int64_t schedule_epoch_ = -1;
+  mutable std::shared_ptr<const EpochSchedule> schedule_;
 };
 
 // Answers from the owners' samplers held in this process (owners[p] samples part p): a

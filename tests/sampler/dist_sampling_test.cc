@@ -1,5 +1,6 @@
 // Runs under mpirun (main() from tests/comm/comm_test_main.cc): every rank samples its own
-// part of a deliberately uneven partition, and the ranks must agree on one step count.
+// part of a deliberately uneven partition; the ranks run the same number of steps, and with
+// the over-comm/ neighbour source they draw exactly what a single process draws.
 
 #include <gtest/gtest.h>
 
@@ -7,6 +8,8 @@
 
 #include "engine/graph/synthetic.h"
 #include "partition/node_order.h"
+#include "comm/mpi/mpi_process_group.h"
+#include "engine/common/random.h"
 #include "sampler/batch_pipeline.h"
 #include "sampler/dist/dist_sampling.h"
 #include "tests/comm/comm_testing.h"
@@ -14,15 +17,7 @@
 namespace kgrec {
 namespace {
 
-TEST(DistSampling, AgreesOnTheMinimumOfUnevenCounts) {
-  ProcessGroup& group = *testing::worldGroup();
-  auto countOf = [&](int rank) { return 3 * (group.size() - rank) + rank % 2; };
-  std::int64_t expected = countOf(0);
-  for (int r = 1; r < group.size(); ++r) expected = std::min<std::int64_t>(expected, countOf(r));
-  EXPECT_EQ(agreeOnStepsPerEpoch(group, countOf(group.rank())), expected);
-}
-
-TEST(DistSampling, UnevenPartsRunTheSameNumberOfSteps) {
+TEST(DistSampling, UnevenPartsRunTheSameStepsAndDrawWhatOneProcessDraws) {
   ProcessGroup& group = *testing::worldGroup();
   const int parts = group.size();
   SyntheticOptions so;
@@ -48,30 +43,65 @@ TEST(DistSampling, UnevenPartsRunTheSameNumberOfSteps) {
   const GraphStats expected_stats = graphStats(dataset);
   EXPECT_EQ(stats.degree, expected_stats.degree);
   EXPECT_EQ(stats.item_interactions, expected_stats.item_interactions);
+  EXPECT_EQ(stats.num_train, expected_stats.num_train);
+  if (group.rank() == 0) {
+    EXPECT_GT(shard.train.size() * 10, dataset.train.size() * 6) << "the parts are not uneven";
+  }
 
   SamplerOptions o;
   o.fanouts = {3, 2};
   o.batch_size = 16;
-  const NeighborSampler sampler(shard, book, stats, o);
-  const std::int64_t steps = agreeOnStepsPerEpoch(group, sampler.stepsPerEpoch());
-  EXPECT_LE(steps, sampler.stepsPerEpoch());
-  if (group.rank() == 0) {
-    EXPECT_GT(sampler.stepsPerEpoch(), steps) << "the parts are not uneven";
-  }
+  // Sampling collectives go over their own group, as in training.
+  auto sampling_group = std::make_shared<MpiProcessGroup>();
+  CommNeighborSource remote(sampling_group, book);
+  const NeighborSampler sampler(shard, book, stats, o, &remote);
+  remote.setOwner(&sampler);
+  // What one process holding the whole graph draws.
+  const PartitionBook whole_book = PartitionBook::fromOwnedNodes(
+      dataset.nodes.numNodes(),
+      orderOwnedNodes(dataset.graph, std::vector<std::int32_t>(dataset.nodes.numNodes(), 0), 1));
+  const Shard whole = buildShard(dataset, whole_book, 0, nullptr);
+  const NeighborSampler single(whole, whole_book, expected_stats, o);
+  ASSERT_EQ(sampler.stepsPerEpoch(), single.stepsPerEpoch());
 
+  bool any_remote = false;
   for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
-    BatchPipeline pipeline(sampler, epoch, steps, 2, 4);
+    // Two threads asked for; the collective source makes it one.
+    BatchPipeline pipeline(sampler, epoch, sampler.stepsPerEpoch(), 2, 4);
     MiniBatch batch;
-    std::int64_t taken = 0;
+    std::int64_t taken = 0, seeds = 0;
     while (pipeline.next(&batch)) {
+      const std::uint64_t stream = mixSeed(o.seed, static_cast<std::uint64_t>(epoch),
+                                           static_cast<std::uint64_t>(batch.step));
+      for (std::size_t l = 0; l < batch.blocks.size(); ++l) {
+        const Block& block = batch.blocks[l];
+        const SampledNeighbors expected = single.sampleOwnedNeighbors(
+            block.dst_nodes, stream, static_cast<std::int64_t>(batch.blocks.size() - 1 - l));
+        for (std::size_t i = 0; i < block.dst_nodes.size(); ++i) {
+          any_remote |= book.partOf(block.dst_nodes[i]) != group.rank() &&
+                        block.indptr[i + 1] > block.indptr[i];
+          ASSERT_EQ(block.indptr[i + 1] - block.indptr[i],
+                    expected.indptr[i + 1] - expected.indptr[i]);
+          for (std::int64_t e = 0; e < block.indptr[i + 1] - block.indptr[i]; ++e) {
+            EXPECT_EQ(block.src_nodes[block.indices[block.indptr[i] + e]],
+                      expected.sources[expected.indptr[i] + e]);
+            EXPECT_EQ(block.relations[block.indptr[i] + e],
+                      expected.relations[expected.indptr[i] + e]);
+          }
+        }
+      }
       // Stands in for the gradient all-reduce: an uneven step count would hang here.
-      torch::Tensor grad = torch::ones({1}, torch::kInt64);
-      group.allReduce(grad)->wait();
-      EXPECT_EQ(grad.item<std::int64_t>(), group.size());
+      torch::Tensor count = torch::full({1}, static_cast<std::int64_t>(batch.users.size()));
+      group.allReduce(count)->wait();
+      EXPECT_EQ(count.item<std::int64_t>(), single.sample(epoch, batch.step).users.size());
+      seeds += static_cast<std::int64_t>(batch.users.size());
       ++taken;
     }
-    EXPECT_EQ(taken, steps);
+    EXPECT_EQ(taken, sampler.stepsPerEpoch());
+    EXPECT_EQ(seeds, static_cast<std::int64_t>(shard.train.size()));
   }
+  EXPECT_TRUE(any_remote);
+  EXPECT_GT(remote.bytesSent(), 0);
 }
 
 }  // namespace

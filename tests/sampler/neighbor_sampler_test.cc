@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "engine/common/error.h"
 #include "engine/common/random.h"
@@ -11,7 +12,6 @@
 #include "partition/node_order.h"
 #include "partition/partitioner.h"
 #include "sampler/batch_pipeline.h"
-#include "sampler/epoch_steps.h"
 #include "sampler/neighbor_sampler.h"
 
 namespace kgrec {
@@ -103,10 +103,12 @@ void checkBatch(const MiniBatch& batch, const Partitioned& p, const Shard& shard
   const auto layers = o.fanouts.size();
   ASSERT_EQ(batch.blocks.size(), layers);
   EXPECT_EQ(batch.input_nodes, batch.blocks.front().src_nodes);
-  for (const auto* seeds : {&batch.users, &batch.positives, &batch.negatives}) {
-    for (std::int64_t g : *seeds) {
-      const auto& dst = batch.blocks.back().dst_nodes;
-      EXPECT_NE(std::find(dst.begin(), dst.end(), g), dst.end());
+  for (auto [seeds, rows] : {std::pair{&batch.users, &batch.user_rows},
+                             std::pair{&batch.positives, &batch.positive_rows},
+                             std::pair{&batch.negatives, &batch.negative_rows}}) {
+    ASSERT_EQ(seeds->size(), rows->size());
+    for (std::size_t i = 0; i < seeds->size(); ++i) {
+      EXPECT_EQ(batch.blocks.back().dst_nodes.at((*rows)[i]), (*seeds)[i]);
     }
   }
   for (std::size_t l = 0; l < layers; ++l) {
@@ -130,20 +132,25 @@ void checkBatch(const MiniBatch& batch, const Partitioned& p, const Shard& shard
         continue;
       }
       std::map<std::int32_t, std::int64_t> drawn, available;
+      auto groupOf = [&](std::int32_t rel) { return o.relation_fanouts.count(rel) ? rel : -1; };
       for (std::int64_t e = graph.indptr[dst]; e < graph.indptr[dst + 1]; ++e) {
-        ++available[o.relation_fanouts.count(graph.relations[e]) ? graph.relations[e] : -1];
+        ++available[groupOf(graph.relations[e])];
       }
-      for (std::size_t e = 0; e < edges.size(); ++e) {
-        const auto [src, rel] = edges[e];
+      for (const auto& [src, rel] : edges) {
         bool real = false;
         for (std::int64_t k = graph.indptr[dst]; k < graph.indptr[dst + 1]; ++k) {
           real |= graph.indices[k] == src && graph.relations[k] == rel;
         }
         EXPECT_TRUE(real) << "edge " << src << " -(" << rel << ")-> " << dst << " not in the graph";
-        ++drawn[o.relation_fanouts.count(rel) ? rel : -1];
+        ++drawn[groupOf(rel)];
+      }
+      // LightGCN's entry scaled by the inverse inclusion rate of the edge's group.
+      for (std::size_t e = 0; e < edges.size(); ++e) {
+        const auto [src, rel] = edges[e];
         const std::int64_t w = block.indptr[i] + static_cast<std::int64_t>(e);
         const double degrees = static_cast<double>(graph.degree(dst)) * graph.degree(src);
-        EXPECT_FLOAT_EQ(block.edge_weight[w], static_cast<float>(1.0 / std::sqrt(degrees)));
+        const double rate = static_cast<double>(available[groupOf(rel)]) / drawn[groupOf(rel)];
+        EXPECT_FLOAT_EQ(block.edge_weight[w], static_cast<float>(rate / std::sqrt(degrees)));
       }
       if (!o.replace) {
         std::set<std::pair<std::int64_t, std::int32_t>> unique(edges.begin(), edges.end());
@@ -217,6 +224,48 @@ TEST(NeighborSampler, EpochCoversLocalSeedsOnceAndNegativesAreNeverPositives) {
         }
         EXPECT_EQ(seen, local);
       }
+    }
+  }
+}
+
+// The global batch of a step (seeds and their negatives) is the same whatever the number of
+// parts, and every part runs the same number of steps: what data-parallel training needs to
+// follow the single-process trajectory.
+TEST(NeighborSampler, GlobalBatchDoesNotDependOnTheParts) {
+  using Triple = std::tuple<std::int64_t, std::int64_t, std::vector<std::int64_t>>;
+  auto globalBatch = [](const Partitioned& p, const SamplerOptions& o, std::int64_t epoch,
+                        std::int64_t step) {
+    std::multiset<Triple> seeds;
+    for (const Shard& shard : p.shards) {
+      const NeighborSampler sampler(shard, p.book, p.stats, o);
+      const MiniBatch b = sampler.sample(epoch, step);
+      for (std::size_t i = 0; i < b.users.size(); ++i) {
+        const auto k = static_cast<std::ptrdiff_t>(o.negatives);
+        seeds.insert({b.users[i], b.positives[i],
+                      {b.negatives.begin() + k * i, b.negatives.begin() + k * (i + 1)}});
+      }
+    }
+    return seeds;
+  };
+  SamplerOptions o = smallOptions();
+  o.batch_size = 3;
+  const Partitioned whole = partitioned(1);
+  const std::int64_t steps = NeighborSampler(whole.shards[0], whole.book, whole.stats, o)
+                                 .stepsPerEpoch();
+  EXPECT_EQ(steps, (static_cast<std::int64_t>(whole.dataset.train.size()) + 2) / 3);
+  for (std::int64_t parts : {2, 3}) {
+    const Partitioned p = partitioned(parts);
+    for (const Shard& shard : p.shards) {
+      EXPECT_EQ(NeighborSampler(shard, p.book, p.stats, o).stepsPerEpoch(), steps);
+    }
+    for (std::int64_t epoch = 0; epoch < 3; ++epoch) {
+      std::size_t total = 0;
+      for (std::int64_t step = 0; step < steps; ++step) {
+        const auto expected = globalBatch(whole, o, epoch, step);
+        EXPECT_EQ(globalBatch(p, o, epoch, step), expected) << parts << " parts, step " << step;
+        total += expected.size();
+      }
+      EXPECT_EQ(total, whole.dataset.train.size());
     }
   }
 }
@@ -327,7 +376,7 @@ TEST(BatchPipeline, SameBatchesInStepOrderWhateverTheThreadCount) {
   }
 }
 
-TEST(BatchPipeline, StopsAtTheAgreedStepCountAndJoinsEarly) {
+TEST(BatchPipeline, StopsAtTheGivenStepCountAndJoinsEarly) {
   const Partitioned p = partitioned(1);
   const NeighborSampler sampler(p.shards[0], p.book, p.stats, smallOptions());
   BatchPipeline short_epoch(sampler, 0, 2, 3, 2);
@@ -349,14 +398,6 @@ TEST(BatchPipeline, RethrowsAWorkerException) {
   MiniBatch b;
   EXPECT_THROW(pipeline.next(&b), Error);
   EXPECT_THROW(pipeline.next(&b), Error);
-}
-
-TEST(EpochSteps, GlobalMinimum) {
-  EXPECT_EQ(agreedStepsPerEpoch({5, 3, 7}), 3);
-  EXPECT_EQ(agreedStepsPerEpoch({4}), 4);
-  EXPECT_EQ(agreedStepsPerEpoch({0, 9}), 0);
-  EXPECT_THROW(agreedStepsPerEpoch({}), Error);
-  EXPECT_THROW(agreedStepsPerEpoch({2, -1}), Error);
 }
 
 }  // namespace

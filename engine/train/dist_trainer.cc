@@ -1,0 +1,561 @@
+#include "engine/train/dist_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+
+#include <spdlog/fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+
+#include "comm/gradient_synchronizer.h"
+#include "comm/mpi/mpi_check.h"
+#include "comm/mpi/mpi_process_group.h"
+#include "engine/common/atomic_output.h"
+#include "engine/common/error.h"
+#include "engine/eval/ranking_evaluator.h"
+#include "engine/store/dataset_io.h"
+#include "engine/train/sharded_embedding.h"
+#include "models/block_gnn.h"
+#include "partition/node_order.h"
+#include "partition/partition_book.h"
+#include "partition/shard.h"
+#include "sampler/batch_pipeline.h"
+#include "sampler/dist/dist_sampling.h"
+
+namespace kgrec {
+namespace {
+
+constexpr const char* kDistCheckpointKind = "kgrec-dist-checkpoint";
+constexpr int kDistCheckpointVersion = 1;
+constexpr double kInitStd = 0.1;  // N(0, 0.1^2), as the LightGCN reference code
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void validate(const DistTrainOptions& o) {
+  auto positive = [](std::int64_t v, const char* flag) {
+    if (v <= 0) throw ConfigError(fmt::format("{} must be positive, got {}", flag, v));
+  };
+  positive(o.epochs, "--epochs");
+  positive(o.batch_size, "--batch-size");
+  positive(o.negatives, "--negatives");
+  positive(o.queue_batches, "--queue");
+  positive(o.sampler_threads, "--sampler-threads");
+  if (!(o.lr > 0.0)) throw ConfigError(fmt::format("--lr must be positive, got {}", o.lr));
+  if (o.l2 < 0.0) throw ConfigError(fmt::format("--l2 must be >= 0, got {}", o.l2));
+  if (o.eval_every < 0) throw ConfigError("--eval-every must be >= 0");
+  for (std::int64_t k : o.ks) positive(k, "--topk");
+  if (!o.fanouts.empty() && static_cast<std::int64_t>(o.fanouts.size()) != o.layers) {
+    throw ConfigError(fmt::format("--fanouts gives {} values for {} layers: give one per layer",
+                                  o.fanouts.size(), o.layers));
+  }
+}
+
+nlohmann::json readJsonFile(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw FormatError(fmt::format("{}: cannot open {}", path, what));
+  try {
+    nlohmann::json j;
+    in >> j;
+    return j;
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("{}: malformed {}: {}", path, what, e.what()));
+  }
+}
+
+BlockGnnOptions modelOptions(const DistTrainOptions& o, std::int64_t feature_dim) {
+  BlockGnnOptions mo;
+  mo.model = o.model;
+  mo.dim = o.dim;
+  mo.layers = o.layers;
+  mo.item_input = parseNodeInput(o.features);
+  mo.feature_dim = feature_dim;
+  return mo;
+}
+
+// A part's owned LM features [num_owned, feature_dim] (0 columns when it has none).
+torch::Tensor ownedFeatures(const Shard& shard) {
+  if (shard.lm.cols == 0) return torch::zeros({shard.num_owned, 0});
+  return torch::from_blob(const_cast<float*>(shard.lm.data.data()),
+                          {shard.num_owned, shard.lm.cols}, torch::kFloat32)
+      .clone();
+}
+
+torch::Tensor int64Tensor(const std::vector<std::int64_t>& v) {
+  return torch::tensor(v, torch::kInt64);
+}
+
+// Layer-0 rows of `nodes` (global ids), given their ID rows and features when the model uses
+// them: which rows take which input depends on the node type only.
+struct InputRows {
+  std::vector<std::int64_t> id_at, id_nodes, feature_at, feature_nodes;
+};
+InputRows inputRows(const BlockGnn& model, const NodeSpace& space,
+                    const std::vector<std::int64_t>& nodes) {
+  InputRows r;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const bool user = space.typeOf(nodes[i]) == NodeType::kUser;
+    if (model->usesIds(user)) {
+      r.id_at.push_back(static_cast<std::int64_t>(i));
+      r.id_nodes.push_back(nodes[i]);
+    }
+    if (model->usesFeatures(user)) {
+      r.feature_at.push_back(static_cast<std::int64_t>(i));
+      r.feature_nodes.push_back(nodes[i]);
+    }
+  }
+  return r;
+}
+
+// Full-neighbourhood, layer-by-layer inference of the owned nodes' output embeddings, then
+// full-ranking evaluation of the owned test users against all items; the metric sums are
+// all-reduced, so every rank returns the metrics of all test users.
+class DistributedEvaluator {
+ public:
+  // Collective (plans the halo fetch).
+  DistributedEvaluator(std::shared_ptr<ProcessGroup> group, const Shard& shard,
+                       const PartitionBook& book, const GraphStats& stats,
+                       std::vector<std::int64_t> ks)
+      : group_(std::move(group)), shard_(shard), book_(book),
+        exchange_(group_, std::make_shared<PartitionBookOwnership>(book)),
+        train_items_(userItemCsr(shard.train, shard.nodes.num_users)),
+        test_items_(userItemCsr(shard.test, shard.nodes.num_users)) {
+    Block block;
+    block.dst_nodes.assign(shard.global_ids.begin(), shard.global_ids.begin() + shard.num_owned);
+    block.src_nodes.assign(shard.global_ids.begin(), shard.global_ids.end());
+    block.indptr = shard.graph.indptr;
+    block.indices = shard.graph.indices;
+    block.relations = shard.graph.relations;
+    block.edge_weight.reserve(block.indices.size());
+    for (std::int64_t v = 0; v < shard.num_owned; ++v) {
+      for (std::int64_t e = block.indptr[v]; e < block.indptr[v + 1]; ++e) {
+        const double degrees = static_cast<double>(stats.degree[block.dst_nodes[v]]) *
+                               stats.degree[block.src_nodes[block.indices[e]]];
+        block.edge_weight.push_back(static_cast<float>(1.0 / std::sqrt(degrees)));
+      }
+    }
+    block_ = BlockTensors::from(block, torch::kCPU);
+    owned_.assign(block.dst_nodes.begin(), block.dst_nodes.end());
+    halo_request_ = exchange_.plan(int64Tensor(std::vector<std::int64_t>(
+        block.src_nodes.begin() + shard.num_owned, block.src_nodes.end())));
+    RankingEvalOptions eo;
+    eo.ks = std::move(ks);
+    eo.cold_items = shard.cold_items;
+    evaluator_ = std::make_unique<RankingEvaluator>(train_items_, test_items_,
+                                                    shard.nodes.num_items, eo);
+  }
+
+  // Collective. `id_table` and `features` are this rank's owned rows.
+  nlohmann::json evaluate(const BlockGnn& model, const torch::Tensor& id_table,
+                          const torch::Tensor& features) {
+    const auto start = Clock::now();
+    torch::NoGradGuard no_grad;
+    const NodeSpace& space = shard_.nodes;
+    const InputRows in = inputRows(model, space, owned_);
+    auto locals = [&](const std::vector<std::int64_t>& nodes) {
+      std::vector<std::int64_t> rows(nodes.size());
+      for (std::size_t i = 0; i < nodes.size(); ++i) rows[i] = book_.localId(nodes[i]);
+      return int64Tensor(rows);
+    };
+    torch::Tensor h = model->inputs(shard_.num_owned, int64Tensor(in.id_at),
+                                    id_table.index_select(0, locals(in.id_nodes)),
+                                    int64Tensor(in.feature_at),
+                                    features.index_select(0, locals(in.feature_nodes)));
+    std::vector<torch::Tensor> per_layer{h};
+    for (std::int64_t l = 0; l < model->options().layers; ++l) {
+      const torch::Tensor halo = exchange_.fetch(halo_request_, h);
+      h = model->layer(l, block_, torch::cat({h, halo}));
+      per_layer.push_back(h);
+    }
+    const torch::Tensor out = model->combine(per_layer);
+
+    // Every rank gets every item's embedding; each scores its own test users.
+    std::vector<std::int64_t> item_rows, item_index, user_row(space.num_users, -1);
+    for (std::int64_t v = 0; v < shard_.num_owned; ++v) {
+      const std::int64_t g = owned_[v];
+      if (space.typeOf(g) == NodeType::kItem) {
+        item_rows.push_back(v);
+        item_index.push_back(g - space.num_users);
+      } else if (space.typeOf(g) == NodeType::kUser) {
+        user_row[g] = v;
+      }
+    }
+    WorkPtr rows_work = group_->allGatherV(out.index_select(0, int64Tensor(item_rows)));
+    WorkPtr index_work = group_->allGatherV(int64Tensor(item_index));
+    const torch::Tensor gathered = rows_work->result().tensor;
+    torch::Tensor items = torch::zeros({space.num_items, out.size(1)});
+    items.index_copy_(0, index_work->result().tensor, gathered);
+    const torch::Tensor rows_of_user = int64Tensor(user_row);
+    RankingEvalResult result = evaluator_->evaluate([&](const torch::Tensor& users) {
+      return torch::matmul(out.index_select(0, rows_of_user.index_select(0, users)), items.t());
+    });
+
+    // Sums of every rank: (recall, precision, ndcg, users) per k, for all, cold, warm.
+    std::vector<std::vector<MetricSums>*> groups{&result.sums};
+    if (!shard_.cold_items.empty()) {
+      groups.push_back(&result.cold_sums);
+      groups.push_back(&result.warm_sums);
+    }
+    std::vector<double> packed;
+    for (auto* sums : groups) {
+      for (const MetricSums& s : *sums) {
+        packed.insert(packed.end(), {s.recall, s.precision, s.ndcg, static_cast<double>(s.users)});
+      }
+    }
+    torch::Tensor total = torch::tensor(packed, torch::kFloat64);
+    group_->allReduce(total)->wait();
+    const double* t = total.data_ptr<double>();
+    for (auto* sums : groups) {
+      for (MetricSums& s : *sums) {
+        s.recall = *t++;
+        s.precision = *t++;
+        s.ndcg = *t++;
+        s.users = static_cast<std::int64_t>(*t++);
+      }
+    }
+    result.seconds = secondsSince(start);
+    return toJson(result);
+  }
+
+ private:
+  std::shared_ptr<ProcessGroup> group_;
+  const Shard& shard_;
+  const PartitionBook& book_;
+  RowExchange exchange_;
+  Csr train_items_, test_items_;
+  BlockTensors block_;
+  std::vector<std::int64_t> owned_;
+  RowRequest halo_request_;
+  std::unique_ptr<RankingEvaluator> evaluator_;
+};
+
+// The whole ID table by global id [num_nodes, dim], from every rank's owned rows. Collective.
+torch::Tensor gatherTable(ProcessGroup& group, const Shard& shard, const torch::Tensor& owned) {
+  std::vector<std::int64_t> ids(shard.global_ids.begin(), shard.global_ids.begin() + shard.num_owned);
+  WorkPtr rows_work = group.allGatherV(owned);
+  WorkPtr ids_work = group.allGatherV(int64Tensor(ids));
+  const torch::Tensor rows = rows_work->result().tensor;
+  torch::Tensor table = torch::empty({shard.nodes.numNodes(), owned.size(1)});
+  table.index_copy_(0, ids_work->result().tensor, rows);
+  return table;
+}
+
+void writeCheckpoint(const std::string& dir, const DistTrainOptions& o, const BlockGnn& model,
+                     const torch::Tensor& id_table, const std::string& dataset_path,
+                     std::int64_t epoch, const nlohmann::json& metrics) {
+  std::filesystem::create_directories(dir);
+  {
+    AtomicOutput out(dir + "/model.pt");
+    torch::save(model, out.tempPath());
+    out.commit();
+  }
+  {
+    AtomicOutput out(dir + "/id_embedding.pt");
+    torch::save(id_table, out.tempPath());
+    out.commit();
+  }
+  // The manifest goes last: a checkpoint without it is incomplete and is never loaded.
+  nlohmann::json manifest = {{"kind", kDistCheckpointKind},
+                             {"version", kDistCheckpointVersion},
+                             {"epoch", epoch},
+                             {"dataset", dataset_path},
+                             {"feature_dim", model->options().feature_dim},
+                             {"options", toJson(o)},
+                             {"metrics", metrics}};
+  writeFileAtomically(dir + "/checkpoint.json", manifest.dump(2) + "\n");
+}
+
+// Time split of one epoch on this rank, in seconds.
+struct StepTimes {
+  double sample_wait = 0, exchange = 0, compute = 0, allreduce = 0;
+};
+
+}  // namespace
+
+nlohmann::json toJson(const DistTrainOptions& o) {
+  return {{"parts", o.parts_dir},   {"model", o.model},      {"features", o.features},
+          {"epochs", o.epochs},     {"batch_size", o.batch_size}, {"dim", o.dim},
+          {"layers", o.layers},     {"fanouts", o.fanouts},  {"negatives", o.negatives},
+          {"lr", o.lr},             {"l2", o.l2},            {"seed", o.seed},
+          {"eval_every", o.eval_every}, {"ks", o.ks}};
+}
+
+DistTrainOptions distTrainOptionsFromJson(const nlohmann::json& j) {
+  DistTrainOptions o;
+  o.parts_dir = j.at("parts").get<std::string>();
+  o.model = j.at("model").get<std::string>();
+  o.features = j.at("features").get<std::string>();
+  o.epochs = j.at("epochs").get<std::int64_t>();
+  o.batch_size = j.at("batch_size").get<std::int64_t>();
+  o.dim = j.at("dim").get<std::int64_t>();
+  o.layers = j.at("layers").get<std::int64_t>();
+  o.fanouts = j.at("fanouts").get<std::vector<std::int64_t>>();
+  o.negatives = j.at("negatives").get<std::int64_t>();
+  o.lr = j.at("lr").get<double>();
+  o.l2 = j.at("l2").get<double>();
+  o.seed = j.at("seed").get<std::uint64_t>();
+  o.eval_every = j.at("eval_every").get<std::int64_t>();
+  o.ks = j.at("ks").get<std::vector<std::int64_t>>();
+  return o;
+}
+
+DistTrainResult trainDistributed(const DistTrainOptions& o_in) {
+  DistTrainOptions o = o_in;
+  validate(o);
+  if (o.fanouts.empty()) o.fanouts.assign(o.layers, 10);
+  const int rank = commRank(MPI_COMM_WORLD);
+  const int world = commSize(MPI_COMM_WORLD);
+  const nlohmann::json manifest =
+      readJsonFile(o.parts_dir + "/manifest.json", "partition manifest (run kgrec partition)");
+  const std::int64_t parts = manifest.value("parts", std::int64_t{0});
+  if (parts != world) {
+    throw ConfigError(fmt::format(
+        "{} holds {} parts but the job has {} ranks: run one rank per part (mpirun -np {} or "
+        "srun -n {}), or partition again with --parts {}",
+        o.parts_dir, parts, world, parts, parts, world));
+  }
+  const Shard shard = readShard(o.parts_dir + "/" + shardFileName(rank));
+  const PartitionBook book = PartitionBook::load(o.parts_dir);
+  KGREC_CHECK(shard.part == rank && book.numParts() == world, "{}: part {} of {} is not rank {}'s",
+              o.parts_dir, shard.part, book.numParts(), rank);
+
+  // Collectives from here on, in the same order on every rank. Sampling requests go over
+  // their own communicator, from the sampling thread.
+  auto group = std::make_shared<MpiProcessGroup>();
+  auto sampling_group = std::make_shared<MpiProcessGroup>();
+  const GraphStats stats = gatherGraphStats(*group, shard, book);
+  SamplerOptions so;
+  so.fanouts = o.fanouts;
+  so.negatives = o.negatives;
+  so.batch_size = o.batch_size;
+  so.seed = o.seed;
+  std::unique_ptr<CommNeighborSource> remote;
+  if (world > 1) remote = std::make_unique<CommNeighborSource>(sampling_group, book);
+  const NeighborSampler sampler(shard, book, stats, so, remote.get());
+  if (remote) remote->setOwner(&sampler);
+
+  torch::manual_seed(o.seed);  // the dense weights: the same on every rank and every P
+  BlockGnn model(modelOptions(o, shard.lm.cols));
+  const torch::Tensor features = ownedFeatures(shard);
+  const RowExchange feature_exchange(group, std::make_shared<PartitionBookOwnership>(book));
+  SparseAdamOptions adam;
+  adam.lr = o.lr;
+  ShardedEmbedding ids(group, book, rank, o.dim, kInitStd, o.seed, adam);
+  std::vector<torch::Tensor> dense = model->parameters();
+  std::unique_ptr<GradientSynchronizer> sync;
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  std::int64_t dense_bytes = 0;
+  if (!dense.empty()) {
+    GradientSynchronizerOptions go;
+    go.reduce = ReduceOp::kSum;  // each rank's loss is its share of the global batch's
+    sync = std::make_unique<GradientSynchronizer>(group, dense, go);
+    optimizer = std::make_unique<torch::optim::Adam>(dense, torch::optim::AdamOptions(o.lr));
+    for (const torch::Tensor& p : dense) dense_bytes += p.numel() * p.element_size();
+  }
+  DistributedEvaluator evaluator(group, shard, book, stats, o.ks);
+
+  const bool lead = rank == 0;
+  std::unique_ptr<std::ofstream> metrics_out;
+  if (lead && !o.metrics_out.empty()) {
+    metrics_out = std::make_unique<std::ofstream>(o.metrics_out);
+    if (!*metrics_out) throw ConfigError(fmt::format("cannot write --metrics-out {}", o.metrics_out));
+  }
+  const std::int64_t steps = sampler.stepsPerEpoch();
+  if (lead && !o.quiet) {
+    spdlog::info("training {} ({} input) on {} ranks: {} steps of {} seeds per epoch, fanouts {}",
+                 o.model, o.features, world, steps, o.batch_size, fmt::join(o.fanouts, ","));
+  }
+  const auto batch_norm = static_cast<double>(o.batch_size);
+  DistTrainResult result;
+  for (std::int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    const std::int64_t id_bytes0 = ids.bytesSent();
+    const std::int64_t sample_bytes0 = remote ? remote->bytesSent() : 0;
+    std::int64_t feature_bytes = 0, sampled_edges = 0;
+    StepTimes times;
+    double loss_sum = 0.0;
+    std::int64_t seeds = 0;
+    model->train();
+    BatchPipeline pipeline(sampler, epoch, steps, o.sampler_threads,
+                           static_cast<std::size_t>(o.queue_batches));
+    MiniBatch batch;
+    for (;;) {
+      auto t = Clock::now();
+      if (!pipeline.next(&batch)) break;
+      times.sample_wait += secondsSince(t);
+      t = Clock::now();
+      const InputRows in = inputRows(model, shard.nodes, batch.input_nodes);
+      ShardedEmbedding::Rows id_rows = ids.fetch(int64Tensor(in.id_nodes));
+      torch::Tensor feature_rows = torch::zeros({0, features.size(1)});
+      if (model->options().item_input != NodeInput::kId) {
+        const RowRequest request = feature_exchange.plan(int64Tensor(in.feature_nodes));
+        feature_rows = feature_exchange.fetch(request, features);
+        feature_bytes += request.served_rows.numel() * features.size(1) * 4;
+      }
+      times.exchange += secondsSince(t);
+      t = Clock::now();
+      std::vector<BlockTensors> blocks;
+      for (const Block& b : batch.blocks) {
+        blocks.push_back(BlockTensors::from(b, torch::kCPU));
+        sampled_edges += b.numEdges();
+      }
+      const auto count = static_cast<std::int64_t>(batch.users.size());
+      const torch::Tensor h0 =
+          model->inputs(static_cast<std::int64_t>(batch.input_nodes.size()),
+                        int64Tensor(in.id_at), id_rows.rows, int64Tensor(in.feature_at),
+                        feature_rows);
+      const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
+      const torch::Tensor out = model->forward(blocks, h0, seed_rows);
+      auto rowsOf = [](const std::vector<std::int32_t>& r) {
+        return torch::tensor(std::vector<std::int64_t>(r.begin(), r.end()), torch::kInt64);
+      };
+      const torch::Tensor u_rows = rowsOf(batch.user_rows), p_rows = rowsOf(batch.positive_rows),
+                          n_rows = rowsOf(batch.negative_rows);
+      const torch::Tensor u = out.index_select(0, u_rows);
+      const torch::Tensor pos = (u * out.index_select(0, p_rows)).sum(1);
+      const torch::Tensor neg =
+          (u.unsqueeze(1) * out.index_select(0, n_rows).view({count, o.negatives, o.dim})).sum(2);
+      // Sums over this rank's seeds divided by the global batch size: the ranks' gradients
+      // add up to the gradient of the global batch's mean loss, whatever P is.
+      const torch::Tensor bpr = torch::softplus(neg - pos.unsqueeze(1)).mean(1).sum();
+      const torch::Tensor reg =
+          0.5 * (h0.index_select(0, u_rows).pow(2).sum() + h0.index_select(0, p_rows).pow(2).sum() +
+                 h0.index_select(0, n_rows).pow(2).sum() / static_cast<double>(o.negatives));
+      const torch::Tensor loss = (bpr + o.l2 * reg) / batch_norm;
+      if (loss.requires_grad()) loss.backward();
+      loss_sum += bpr.item<double>();
+      seeds += count;
+      times.compute += secondsSince(t);
+      t = Clock::now();
+      if (sync) {
+        sync->finalize();
+        optimizer->step();
+        optimizer->zero_grad();
+      }
+      times.allreduce += secondsSince(t);
+      t = Clock::now();
+      ids.step(id_rows);
+      times.exchange += secondsSince(t);
+    }
+    const double epoch_seconds = secondsSince(epoch_start);
+    // Per-epoch totals over the ranks: loss, seeds, bytes, edges; and the slowest rank's time.
+    torch::Tensor totals = torch::tensor(
+        std::vector<double>{loss_sum, static_cast<double>(seeds),
+                            static_cast<double>(ids.bytesSent() - id_bytes0),
+                            static_cast<double>(feature_bytes),
+                            static_cast<double>((remote ? remote->bytesSent() : 0) - sample_bytes0),
+                            static_cast<double>(sampled_edges), times.sample_wait, times.exchange,
+                            times.compute, times.allreduce},
+        torch::kFloat64);
+    group->allReduce(totals)->wait();
+    const double* tot = totals.data_ptr<double>();
+    nlohmann::json line = {
+        {"epoch", epoch + 1},
+        {"ranks", world},
+        {"loss", tot[0] / std::max(1.0, tot[1])},
+        {"epoch_seconds", epoch_seconds},
+        {"steps", steps},
+        {"examples_per_second", tot[1] / epoch_seconds},
+        {"sampled_edges_per_second", tot[5] / epoch_seconds},
+        {"bytes_per_rank",
+         {{"embedding_exchange", tot[2] / world},
+          {"feature_exchange", tot[3] / world},
+          {"neighbour_requests", tot[4] / world},
+          // A ring all-reduce sends 2 (P - 1) / P of the payload per rank.
+          {"allreduce", world > 1 ? 2.0 * (world - 1) / world * dense_bytes * steps : 0.0}}},
+        {"seconds_per_rank",
+         {{"sample_wait", tot[6] / world},
+          {"exchange", tot[7] / world},
+          {"compute", tot[8] / world},
+          {"allreduce", tot[9] / world}}}};
+    const bool evaluate = (o.eval_every > 0 && (epoch + 1) % o.eval_every == 0) ||
+                          epoch + 1 == o.epochs;
+    if (evaluate) {
+      model->eval();
+      const nlohmann::json metrics = evaluator.evaluate(model, ids.table(), features);
+      line.update(metrics);
+      result.final_metrics = metrics;
+    }
+    if (lead) {
+      if (!o.quiet) {
+        std::string shown = fmt::format("epoch {}/{}: loss {:.5f}, {:.2f}s", epoch + 1, o.epochs,
+                                        line["loss"].get<double>(), epoch_seconds);
+        for (std::int64_t k : o.ks) {
+          const std::string key = fmt::format("recall@{}", k);
+          if (line.contains(key)) {
+            shown += fmt::format(", recall@{} {:.4f}, ndcg@{} {:.4f}", k, line[key].get<double>(),
+                                 k, line[fmt::format("ndcg@{}", k)].get<double>());
+          }
+        }
+        spdlog::info("{}", shown);
+      }
+      if (metrics_out) *metrics_out << line.dump() << "\n" << std::flush;
+    }
+    result.epochs.push_back(std::move(line));
+  }
+  if (!o.checkpoint_dir.empty()) {
+    const torch::Tensor table = gatherTable(*group, shard, ids.table());
+    if (lead) {
+      writeCheckpoint(o.checkpoint_dir, o, model, table, manifest.value("dataset", std::string()),
+                      o.epochs, result.final_metrics);
+    }
+    group->barrier()->wait();  // the checkpoint is complete when any rank returns
+  }
+  return result;
+}
+
+bool isDistCheckpoint(const std::string& dir) {
+  const std::string path = dir + "/checkpoint.json";
+  if (!std::filesystem::exists(path)) return false;
+  return readJsonFile(path, "checkpoint manifest").value("kind", "") == kDistCheckpointKind;
+}
+
+nlohmann::json evaluateDistCheckpoint(const std::string& dir, std::vector<std::int64_t> ks) {
+  const std::string manifest_path = dir + "/checkpoint.json";
+  const nlohmann::json manifest = readJsonFile(manifest_path, "checkpoint manifest");
+  DistTrainOptions o;
+  std::string dataset_path;
+  std::int64_t feature_dim = 0;
+  try {
+    if (manifest.at("kind") != kDistCheckpointKind ||
+        manifest.at("version") != kDistCheckpointVersion) {
+      throw FormatError(fmt::format("{}: not a version-{} kgrec distributed checkpoint",
+                                    manifest_path, kDistCheckpointVersion));
+    }
+    o = distTrainOptionsFromJson(manifest.at("options"));
+    dataset_path = manifest.at("dataset").get<std::string>();
+    feature_dim = manifest.at("feature_dim").get<std::int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("{}: malformed checkpoint manifest: {}", manifest_path, e.what()));
+  }
+  if (ks.empty()) ks = o.ks;
+  // The whole dataset as one part, evaluated by this process alone.
+  const Dataset d = readDataset(dataset_path);
+  const std::optional<NodeFeatures> features = readNodeFeatures(dataset_path, d.nodes);
+  const PartitionBook book = PartitionBook::fromOwnedNodes(
+      d.nodes.numNodes(),
+      orderOwnedNodes(d.graph, std::vector<std::int32_t>(d.nodes.numNodes(), 0), 1));
+  const Shard shard = buildShard(d, book, 0, features ? &*features : nullptr);
+  const GraphStats stats = graphStats(d);
+  BlockGnn model(modelOptions(o, feature_dim));
+  torch::load(model, dir + "/model.pt");
+  model->eval();
+  torch::Tensor table;
+  torch::load(table, dir + "/id_embedding.pt");
+  KGREC_CHECK(table.size(0) == d.nodes.numNodes(), "{}: {} embedding rows for {} nodes", dir,
+              table.size(0), d.nodes.numNodes());
+  const torch::Tensor owned = table.index_select(
+      0, int64Tensor(std::vector<std::int64_t>(shard.global_ids.begin(), shard.global_ids.end())));
+  auto self = std::make_shared<MpiProcessGroup>(MPI_COMM_SELF);
+  DistributedEvaluator evaluator(self, shard, book, stats, ks);
+  return evaluator.evaluate(model, owned, ownedFeatures(shard));
+}
+
+}  // namespace kgrec

@@ -1,0 +1,58 @@
+#pragma once
+// Data-parallel training over partition shards, one rank per part (`mpirun -np P kgrec train
+// PARTS/`): every rank samples mini-batches from its own part's training interactions
+// (neighbours of other parts' nodes are drawn by their owners), fetches the ID-embedding rows
+// and LM features its batch needs from their owners, runs a BlockGnn, all-reduces the dense
+// gradients in buckets that overlap backward, and pushes the embedding rows' gradients back to
+// their owners. The global batch of a step does not depend on the number of ranks, so P = 1,
+// 2, 4 follow the same trajectory (docs/distributed.md).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace kgrec {
+
+struct DistTrainOptions {
+  std::string parts_dir;
+  std::string model = "lightgcn";  // lightgcn | sage
+  std::string features = "id";     // id | lm | both: layer-0 input of items and entities
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 2048;  // global: (user, positive) seeds per step over all ranks
+  std::int64_t dim = 64;
+  std::int64_t layers = 3;
+  std::vector<std::int64_t> fanouts;  // per layer, nearest hop first; empty: 10 per layer
+  std::int64_t negatives = 1;
+  double lr = 0.001;
+  double l2 = 1e-4;
+  std::uint64_t seed = 2020;
+  std::int64_t eval_every = 1;  // 0: evaluate only after the last epoch
+  std::vector<std::int64_t> ks = {20};
+  int sampler_threads = 1;        // per rank; one when neighbours come from other ranks
+  std::int64_t queue_batches = 4;  // batches sampled ahead of the training step
+  std::string metrics_out;         // JSON lines, written by rank 0; empty: none
+  std::string checkpoint_dir;      // written by rank 0 at the end; empty: none
+  bool quiet = false;
+};
+
+nlohmann::json toJson(const DistTrainOptions& options);
+DistTrainOptions distTrainOptionsFromJson(const nlohmann::json& json);
+
+struct DistTrainResult {
+  std::vector<nlohmann::json> epochs;  // the metrics lines, the same on every rank
+  nlohmann::json final_metrics;
+};
+
+// Collective over MPI_COMM_WORLD: rank r trains part r of options.parts_dir. ConfigError on
+// every rank (before any collective) when the world size is not the part count.
+DistTrainResult trainDistributed(const DistTrainOptions& options);
+
+// True when `dir` holds a checkpoint written by trainDistributed.
+bool isDistCheckpoint(const std::string& dir);
+// Recomputes the metrics of such a checkpoint in this one process, over the whole dataset
+// the parts were cut from (the single-process evaluation of the same model).
+nlohmann::json evaluateDistCheckpoint(const std::string& dir, std::vector<std::int64_t> ks = {});
+
+}  // namespace kgrec
