@@ -6,7 +6,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -14,6 +20,7 @@
 #include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
 #include "engine/common/process.h"
+#include "engine/eval/ranking_evaluator.h"
 #include "engine/graph/cold_items.h"
 #include "engine/graph/synthetic.h"
 #include "engine/prepare/importers.h"
@@ -137,6 +144,34 @@ auto onEveryRank(const MpiRuntime& mpi, Job&& job) {
   }
 }
 
+// Runs this kgrec binary with `args` on `ranks` MPI ranks (mpirun from PATH) and waits;
+// Error when mpirun cannot start or the job fails.
+void runOnRanks(int ranks, const std::vector<std::string>& args) {
+  std::vector<std::string> command = {"mpirun", "-np", std::to_string(ranks), "--oversubscribe",
+                                      "--bind-to", "none"};
+  if (::geteuid() == 0) command.push_back("--allow-run-as-root");
+  command.push_back(std::filesystem::read_symlink("/proc/self/exe").string());
+  command.insert(command.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& word : command) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = ::posix_spawnp(&pid, "mpirun", nullptr, nullptr, argv.data(), environ);
+  if (rc != 0) {
+    throw Error(fmt::format("cannot start mpirun: {}; install openmpi-bin (scripts/setup.sh does)",
+                            std::strerror(rc)));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Error(fmt::format("waiting for mpirun: {}", std::strerror(errno)));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw Error(fmt::format("training on {} ranks failed ({}); its messages are above", ranks,
+                            WIFEXITED(status) ? fmt::format("exit code {}", WEXITSTATUS(status))
+                                              : fmt::format("signal {}", WTERMSIG(status))));
+  }
+}
+
 void addTrainFlags(CLI::App* cmd, TrainOptions* o) {
   cmd->add_option("--model", o->model,
                   "Model: lightgcn (either input), sage (a partition folder)")
@@ -256,16 +291,18 @@ int run(int argc, char** argv) {
   // demo
   std::string demo_dir = "kgrec-demo";
   SyntheticOptions demo_graph;
-  TrainOptions demo_train;
-  demo_train.epochs = 20;
-  demo_train.eval_every = 5;
-  demo_train.batch_size = 1024;
-  demo_train.lr = 0.005;
-  CLI::App* demo = app.add_subcommand("demo", "The whole pipeline on the built-in synthetic graph: prepare -> embed -> train -> eval");
-  demo->add_option("--out", demo_dir, "Folder for the dataset, metrics and checkpoint")->capture_default_str();
+  std::int64_t demo_epochs = 20;
+  int demo_ranks = 2;
+  CLI::App* demo = app.add_subcommand(
+      "demo", "The whole pipeline on the built-in synthetic graph: prepare -> embed -> partition "
+              "-> training on several MPI ranks -> eval");
+  demo->add_option("--out", demo_dir, "Folder for the dataset, partitions, metrics and checkpoint")
+      ->capture_default_str();
+  demo->add_option("--ranks", demo_ranks, "MPI ranks (and parts) to train with")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   demo->add_option("--users", demo_graph.users, "Synthetic users")->capture_default_str();
   demo->add_option("--items", demo_graph.items, "Synthetic items")->capture_default_str();
-  demo->add_option("--epochs", demo_train.epochs, "Training epochs")->capture_default_str();
+  demo->add_option("--epochs", demo_epochs, "Training epochs")->capture_default_str();
   demo->add_option("--seed", demo_graph.seed, "Seed")->capture_default_str();
 
   // embed
@@ -373,12 +410,12 @@ int run(int argc, char** argv) {
     std::filesystem::create_directories(demo_dir);
     const std::string data_path = demo_dir + "/synthetic.h5";
     BuildReport report;
-    spdlog::info("[1/4] prepare: synthetic user-item-KG graph (seed {})", demo_graph.seed);
+    spdlog::info("[1/5] prepare: synthetic user-item-KG graph (seed {})", demo_graph.seed);
     Dataset d = generateSynthetic(demo_graph);
     logDatasetSummary(d, report);
     writeDataset(d, data_path, /*overwrite=*/true);
 
-    spdlog::info("[2/4] embed: item and entity texts through the small SEEDED TEST ENCODER "
+    spdlog::info("[2/5] embed: item and entity texts through the small SEEDED TEST ENCODER "
                  "(random weights, not a pretrained model; pass your own to `kgrec embed`)");
     EmbedOptions embed_demo;
     embed_demo.vocab_path = demo_dir + "/synthetic-vocab.txt";
@@ -393,18 +430,37 @@ int run(int argc, char** argv) {
     embed_demo.max_len = 32;
     runEmbed(data_path, embed_demo);
 
-    spdlog::info("[3/4] train: lightgcn, {} epochs, {} compute threads", demo_train.epochs,
-                 at::get_num_threads());
-    demo_train.dataset_path = std::filesystem::absolute(data_path).string();
-    demo_train.metrics_out = demo_dir + "/metrics.jsonl";
-    demo_train.checkpoint_dir = demo_dir + "/checkpoint";
-    demo_train.seed = demo_graph.seed;
-    TrainResult r = train(d, demo_train);
-    spdlog::info("[4/4] eval: reloading {} and ranking every item for each test user",
-                 demo_train.checkpoint_dir);
-    nlohmann::json reloaded = evaluateCheckpoint(demo_train.checkpoint_dir);
-    printMetricsTable(demo_train.model, reloaded, r.popularity_metrics, demo_train.ks);
-    spdlog::info("outputs in {}/: synthetic.h5 (with /features/lm), metrics.jsonl, checkpoint/", demo_dir);
+    spdlog::info("[3/5] partition: METIS into {} parts", demo_ranks);
+    PartitionOptions demo_partition;
+    demo_partition.parts = demo_ranks;
+    demo_partition.force = true;
+    const std::string parts_dir = demo_dir + "/parts";
+    partitionDataset(data_path, parts_dir, demo_partition);
+
+    const int rank_threads = std::max(1, hw / demo_ranks);
+    spdlog::info("[4/5] train: lightgcn on {} MPI ranks ({} compute thread{} each), {} epochs",
+                 demo_ranks, rank_threads, rank_threads == 1 ? "" : "s", demo_epochs);
+    const std::string checkpoint_dir = demo_dir + "/checkpoint";
+    runOnRanks(demo_ranks,
+               {"--threads", std::to_string(rank_threads), "train", parts_dir, "--model",
+                "lightgcn", "--epochs", std::to_string(demo_epochs), "--batch-size", "1024",
+                "--lr", "0.005", "--eval-every", "5", "--seed", std::to_string(demo_graph.seed),
+                "--metrics-out", demo_dir + "/metrics.jsonl", "--ckpt", checkpoint_dir});
+
+    spdlog::info("[5/5] eval: reloading {} and ranking every item for each test user, in this "
+                 "one process", checkpoint_dir);
+    MpiRuntime mpi(&argc, &argv);
+    const nlohmann::json reloaded = evaluateDistCheckpoint(checkpoint_dir);
+    RankingEvalOptions eval_options;
+    eval_options.cold_items = d.cold_items;
+    const Csr train_items = userItemCsr(d.train, d.nodes.num_users);
+    const Csr test_items = userItemCsr(d.test, d.nodes.num_users);
+    const RankingEvaluator evaluator(train_items, test_items, d.nodes.num_items, eval_options);
+    const nlohmann::json popularity =
+        toJson(evaluator.evaluate(popularityScorer(d.train, d.nodes.num_items)));
+    printMetricsTable("lightgcn", reloaded, popularity, eval_options.ks);
+    spdlog::info("outputs in {}/: synthetic.h5 (with /features/lm), parts/, metrics.jsonl, "
+                 "checkpoint/", demo_dir);
   }
   return 0;
 }

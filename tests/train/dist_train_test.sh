@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Data-parallel training end to end, under mpirun:
+#  - `kgrec demo` (prepare -> embed -> partition -> 2-rank training -> eval) runs;
+#  - with the same global batch and seed, 1, 2 and 4 ranks follow the same loss curve and end
+#    with the same parameters (the ID-embedding table and the dense weights), to float
+#    tolerance, for lightgcn and for sage with LM features (dense weights all-reduced);
+#  - the single-process evaluation of a 2-rank checkpoint equals the 2-rank evaluation;
+#  - a rank count that does not match the parts fails on every rank, without hanging;
+#  - a rank killed mid-epoch ends the whole job within seconds, non-zero, naming the rank,
+#    and leaves no process behind.
+# Usage: dist_train_test.sh KGREC CHECKPOINT_DIFF MPIRUN
+set -uo pipefail
+KGREC=$1
+DIFF=$2
+MPIRUN=$3
+WORK=$(mktemp -d)
+cleanup() {
+  pkill -9 -f "$WORK" 2>/dev/null
+  [ -n "${KEEP_WORK:-}" ] && { echo "kept $WORK"; return; }
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+passes=0
+failures=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+contains() { grep -q -- "$2" "$1"; }
+mpi() {  # mpi RANKS ARGS...: kgrec on RANKS ranks, one compute thread each
+  local ranks=$1; shift
+  "$MPIRUN" -np "$ranks" --oversubscribe --bind-to none "$KGREC" --threads 1 "$@"
+}
+# Field FIELD of every metrics line of FILE, one per line.
+field() { grep -o "\"$2\":[-0-9.e+]*" "$1" | cut -d: -f2; }
+# Same numbers to a relative tolerance.
+close() {  # close FILE_A FILE_B FIELD TOLERANCE
+  paste <(field "$1" "$3") <(field "$2" "$3") |
+    awk -v tol="$4" 'NF != 2 { bad = 1 } { d = $1 - $2; if (d < 0) d = -d; s = ($1 < 0 ? -$1 : $1);
+                     if (d > tol * (s > 1 ? s : 1)) bad = 1; n++ }
+                     END { exit (bad || n == 0) }'
+}
+
+"$KGREC" --threads 1 demo --out demo --users 300 --items 150 --epochs 2 > demo.out 2> demo.err
+check "demo exits 0" test $? -eq 0
+check "demo trained on 2 ranks" contains demo.err "on 2 MPI ranks"
+check "demo printed the table" contains demo.out "popularity baseline"
+check "demo wrote 2 metrics lines" test "$(wc -l < demo/metrics.jsonl)" -eq 2
+DATA=demo/synthetic.h5
+
+for parts in 1 2 4; do
+  "$KGREC" partition "$DATA" --parts "$parts" -o "p$parts" > /dev/null 2>&1
+  check "partition into $parts" test $? -eq 0
+done
+
+for model in "lightgcn id" "sage lm" "sage both"; do
+  set -- $model
+  name="$1-$2"
+  for ranks in 1 2 4; do
+    mpi "$ranks" train "p$ranks" --model "$1" --features "$2" --epochs 2 --batch-size 128 \
+      --dim 16 --layers 2 --fanouts 5,3 --lr 0.01 --metrics-out "$name-$ranks.jsonl" \
+      --ckpt "$name-$ranks" > "$name-$ranks.out" 2> "$name-$ranks.err"
+    check "$name on $ranks ranks trains" test $? -eq 0
+  done
+  for ranks in 2 4; do
+    check "$name: loss on $ranks ranks = on 1" close "$name-1.jsonl" "$name-$ranks.jsonl" loss 1e-5
+    check "$name: recall@20 on $ranks ranks = on 1" \
+      close "$name-1.jsonl" "$name-$ranks.jsonl" "recall@20" 1e-4
+    "$DIFF" "$name-1" "$name-$ranks" 1e-4 > "diff-$name-$ranks.txt"
+    check "$name: parameters on $ranks ranks = on 1" test $? -eq 0
+  done
+  check "$name: training moved the loss" test "$(field "$name-1.jsonl" loss | sort -u | wc -l)" -eq 2
+done
+
+"$KGREC" eval sage-lm-2 > eval.json 2> eval.err
+check "eval of a 2-rank checkpoint in one process" test $? -eq 0
+tail -n 1 sage-lm-2.jsonl > last.jsonl
+tr -d ' \n' < eval.json > eval-line.json
+check "single-process evaluation = 2-rank evaluation" close last.jsonl eval-line.json "ndcg@20" 1e-9
+
+start=$(date +%s)
+timeout 60 "$MPIRUN" -np 3 --oversubscribe --bind-to none "$KGREC" train p2 > wrong.out 2> wrong.err
+rc=$?
+check "3 ranks on 2 parts fails" test "$rc" -ne 0 -a "$rc" -ne 124
+check "the mismatch is explained" contains wrong.err "holds 2 parts but the job has 3 ranks"
+
+# A long run; once it has started, SIGKILL the process of rank 1.
+"$MPIRUN" -np 2 --oversubscribe --bind-to none "$KGREC" --threads 1 train p2 --model sage \
+  --epochs 1000 --batch-size 64 --dim 16 --layers 2 --metrics-out kill.jsonl \
+  > kill.out 2> kill.err &
+launcher=$!
+for _ in $(seq 300); do [ -s kill.jsonl ] && break; sleep 0.2; done
+victim=""
+for pid in $(pgrep -f "train p2 --model sage --epochs 1000"); do
+  if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then
+    victim=$pid
+  fi
+done
+check "found rank 1's process" test -n "$victim"
+killed_at=$(date +%s.%N)
+kill -9 "$victim" 2>/dev/null
+timeout 30 tail --pid="$launcher" -f /dev/null
+wait "$launcher"
+rc=$?
+elapsed=$(echo "$(date +%s.%N) - $killed_at" | bc)
+echo "job ended ${elapsed}s after the kill, exit code $rc"
+check "killed rank: job exits non-zero" test "$rc" -ne 0
+check "killed rank: within 10 s" test "$(echo "$elapsed < 10" | bc)" -eq 1
+check "killed rank: the rank is named" contains kill.err "rank 1"
+sleep 1
+check "killed rank: no process left" test -z "$(pgrep -f "train p2 --model sage --epochs 1000")"
+
+echo "$passes passed, $failures failed"
+if [ "$failures" -ne 0 ]; then
+  for f in *.err diff-*.txt; do echo "== $f"; tail -n 5 "$f"; done
+fi
+test "$failures" -eq 0
