@@ -13,6 +13,8 @@
 //   sync.finalize();          // waits, bucket by bucket, and writes the means (or sums) into grad()
 //   optimizer.step();
 // One backward per finalize(); gradient accumulation over several backwards is not supported.
+// Change parameter values in place (copy_) while a synchroniser is attached: torch::load swaps
+// their storage, after which the hooks no longer see their gradients.
 
 #include <cstdint>
 #include <memory>

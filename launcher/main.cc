@@ -36,6 +36,10 @@
 namespace kgrec {
 namespace {
 
+// A run stopped by SIGTERM/SIGUSR1 after writing its checkpoint: not finished, not failed
+// (EX_TEMPFAIL, so that a batch script can requeue it).
+constexpr int kExitStoppedEarly = 75;
+
 struct PrepareArgs {
   ImportOptions import;
   std::string format = "lightgcn";
@@ -78,6 +82,15 @@ void runPrepare(PrepareArgs& a) {
   logDatasetSummary(d, report);
   writeDataset(d, a.output, a.force);
   spdlog::info("wrote {}", a.output);
+}
+
+// The seeded test encoder sized for a vocabulary file, written to `path`.
+void writeSeededEncoderFor(const std::string& vocab_path, std::uint64_t seed,
+                           const std::string& path) {
+  SeededEncoderConfig config;
+  config.vocab_size = WordPieceTokenizer::fromVocabFile(vocab_path).vocabSize();
+  config.seed = seed;
+  writeSeededEncoder(config, path);
 }
 
 void runEmbed(const std::string& dataset_path, const EmbedOptions& options) {
@@ -277,6 +290,14 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   partitions_only->add_option("--queue", dist_options.queue_batches,
                               "Batches sampled ahead of the training step")->capture_default_str();
+  partitions_only->add_option("--ckpt-every", dist_options.checkpoint_every,
+                              "Also write the checkpoint (--ckpt) every N epochs; SIGTERM or "
+                              "SIGUSR1 writes it and stops at the next step")
+      ->capture_default_str();
+  partitions_only->add_option("--resume", dist_options.resume_dir,
+                              "Continue the run whose checkpoint is in this folder (same "
+                              "settings; --epochs may be larger)")
+      ->check(CLI::ExistingDirectory);
   partitions_only->add_option("--log-dir", log_dir,
                               "Also write each rank's log to DIR/rank-R.log");
 
@@ -312,9 +333,13 @@ int run(int argc, char** argv) {
       "embed", "Encode item and entity texts with a frozen TorchScript text encoder into /features/lm");
   embed->add_option("dataset", embed_input, "Dataset file from `kgrec prepare` (updated in place, atomically)")
       ->required()->check(CLI::ExistingFile);
-  embed->add_option("--encoder", embed_options.encoder_path,
-                    "TorchScript encoder (forward(input_ids, attention_mask) -> token states); docs/embedding.md")
-      ->required();
+  auto* encoder_choice = embed->add_option_group("encoder")->require_option(1);
+  encoder_choice->add_option("--encoder", embed_options.encoder_path,
+                    "TorchScript encoder (forward(input_ids, attention_mask) -> token states); docs/embedding.md");
+  std::uint64_t seeded_encoder_seed = 0;
+  encoder_choice->add_option("--seeded-test-encoder", seeded_encoder_seed,
+                             "Instead of --encoder: build kgrec's small seeded TEST encoder (random "
+                             "weights, not a pretrained model) with this seed, for the vocabulary");
   embed->add_option("--vocab", embed_options.vocab_path, "The encoder's WordPiece vocabulary (vocab.txt)")
       ->required()->check(CLI::ExistingFile);
   embed->add_option("--max-len", embed_options.max_len, "Tokens per text, [CLS] and [SEP] included")
@@ -377,10 +402,16 @@ int run(int argc, char** argv) {
                         "is not built yet); drop --device");
     }
     DistTrainResult r = onEveryRank(mpi, [&] { return trainDistributed(dist_options); });
+    if (r.stopped) {
+      if (mpi.rank() == 0) {
+        spdlog::warn("stopped by a signal; continue with --resume {}", dist_options.checkpoint_dir);
+      }
+      return kExitStoppedEarly;
+    }
     if (mpi.rank() == 0) printMetricsTable(dist_options.model, r.final_metrics, nullptr, dist_options.ks);
   } else if (*train_cmd) {
     for (const char* flag : {"--features", "--fanouts", "--negatives", "--sampler-threads",
-                                    "--queue", "--log-dir"}) {
+                             "--queue", "--log-dir", "--ckpt-every", "--resume"}) {
       if (train_cmd->count(flag) > 0) {
         throw ConfigError(fmt::format("{} applies to training on a partition folder; {} is a "
                                       "dataset file", flag, train_options.dataset_path));
@@ -403,6 +434,10 @@ int run(int argc, char** argv) {
     }
     std::cout << m.dump(2) << std::endl;
   } else if (*embed) {
+    if (embed->count("--seeded-test-encoder") > 0) {
+      embed_options.encoder_path = embed_input + ".seeded-test-encoder.pt";
+      writeSeededEncoderFor(embed_options.vocab_path, seeded_encoder_seed, embed_options.encoder_path);
+    }
     runEmbed(embed_input, embed_options);
   } else if (*tokenize) {
     tokenizeLines(WordPieceTokenizer::fromVocabFile(vocab_path), std::cin, std::cout, tokenize_max_len);
@@ -422,11 +457,8 @@ int run(int argc, char** argv) {
     std::string vocab_text;
     for (const std::string& token : syntheticWordPieceVocabulary()) vocab_text += token + "\n";
     writeFileAtomically(embed_demo.vocab_path, vocab_text);
-    SeededEncoderConfig encoder_config;
-    encoder_config.vocab_size = WordPieceTokenizer::fromVocabFile(embed_demo.vocab_path).vocabSize();
-    encoder_config.seed = demo_graph.seed;
     embed_demo.encoder_path = demo_dir + "/seeded-test-encoder.pt";
-    writeSeededEncoder(encoder_config, embed_demo.encoder_path);
+    writeSeededEncoderFor(embed_demo.vocab_path, demo_graph.seed, embed_demo.encoder_path);
     embed_demo.max_len = 32;
     runEmbed(data_path, embed_demo);
 

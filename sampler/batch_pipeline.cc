@@ -7,14 +7,19 @@
 namespace kgrec {
 
 BatchPipeline::BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch,
-                             std::int64_t steps, int threads, std::size_t queue_capacity)
+                             std::int64_t steps, int threads, std::size_t queue_capacity,
+                             std::int64_t first_step)
     : sampler_(sampler), epoch_(epoch), steps_(steps),
-      capacity_(static_cast<std::int64_t>(queue_capacity)) {
+      capacity_(static_cast<std::int64_t>(queue_capacity)), next_to_build_(first_step),
+      next_to_hand_(first_step) {
   if (threads < 1) throw ConfigError(fmt::format("sampler threads is {}: at least 1", threads));
   if (queue_capacity < 1) throw ConfigError("sampler queue capacity is 0: at least 1");
   if (steps < 0 || steps > sampler.stepsPerEpoch()) {
     throw ConfigError(fmt::format("{} steps asked of an epoch of {}", steps,
                                   sampler.stepsPerEpoch()));
+  }
+  if (first_step < 0 || first_step > steps) {
+    throw ConfigError(fmt::format("first step {} outside an epoch of {} steps", first_step, steps));
   }
   // A collective remote source needs the batches built in step order, by one thread.
   const int workers = sampler.collectiveRemote() ? 1 : threads;

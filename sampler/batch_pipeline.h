@@ -21,8 +21,9 @@ class BatchPipeline {
   // One worker, whatever `threads`, when the sampler's remote source is collective. At most
   // `queue_capacity` batches are being built or waiting at any time, counted from the next one
   // to hand out, so memory stays bounded even when one slow batch holds up the others. ConfigError for threads < 1, queue_capacity < 1 or steps out of range.
+  // `first_step` > 0 starts inside the epoch (a resumed run).
   BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch, std::int64_t steps,
-                int threads, std::size_t queue_capacity);
+                int threads, std::size_t queue_capacity, std::int64_t first_step = 0);
   // Stops the workers and joins them; batches not taken are dropped.
   ~BatchPipeline();
   BatchPipeline(const BatchPipeline&) = delete;

@@ -115,9 +115,10 @@ NeighborSampler::NeighborSampler(const Shard& shard, const PartitionBook& book,
     }
   }
   user_items_ = userItemCsr(shard.train, nodes.num_users);
+  const auto cold = static_cast<std::int64_t>(shard.cold_items.size());
   for (std::int64_t u = 0; u < user_items_.numRows(); ++u) {
-    KGREC_CHECK(user_items_.degree(u) < nodes.num_items,
-                "user {} interacted with every item: no negative can be drawn", u);
+    KGREC_CHECK(user_items_.degree(u) + cold < nodes.num_items,
+                "user {} interacted with every item that is not cold: no negative can be drawn", u);
   }
   if (options_.popularity_negatives) {
     KGREC_CHECK(static_cast<std::int64_t>(stats.item_interactions.size()) == nodes.num_items,
@@ -127,7 +128,7 @@ NeighborSampler::NeighborSampler(const Shard& shard, const PartitionBook& book,
     popularity_cdf_.resize(nodes.num_items);
     double total = 0.0;
     for (std::int64_t i = 0; i < nodes.num_items; ++i) {
-      total += static_cast<double>(stats.item_interactions[i] + 1);
+      if (!isCold(i)) total += static_cast<double>(stats.item_interactions[i] + 1);
       popularity_cdf_[i] = total;
     }
   }
@@ -173,6 +174,11 @@ std::shared_ptr<const NeighborSampler::EpochSchedule> NeighborSampler::epochSche
   return schedule_;
 }
 
+bool NeighborSampler::isCold(std::int64_t item) const {
+  return std::binary_search(shard_.cold_items.begin(), shard_.cold_items.end(),
+                            static_cast<std::int32_t>(item));
+}
+
 void NeighborSampler::drawNegatives(std::int64_t user, SplitMix64& rng, std::int64_t* out) const {
   const auto first = user_items_.indices.begin() + user_items_.indptr[user];
   const auto last = user_items_.indices.begin() + user_items_.indptr[user + 1];
@@ -189,7 +195,7 @@ void NeighborSampler::drawNegatives(std::int64_t user, SplitMix64& rng, std::int
                 popularity_cdf_.begin(),
             num_items - 1);
       }
-    } while (std::binary_search(first, last, static_cast<std::int32_t>(item)));
+    } while (std::binary_search(first, last, static_cast<std::int32_t>(item)) || isCold(item));
     out[k] = shard_.nodes.globalId(NodeType::kItem, item);
   }
 }

@@ -125,6 +125,9 @@ class NeighborSampler {
     std::vector<std::int64_t> step_begin;
   };
   std::shared_ptr<const EpochSchedule> epochSchedule(std::int64_t epoch) const;
+  // Negatives are never the user's training items, nor items held out as cold: those stand
+  // for items that do not exist yet when the model is trained.
+  bool isCold(std::int64_t item) const;
   void drawNegatives(std::int64_t user, SplitMix64& rng, std::int64_t* out) const;
   // Appends the in-edges drawn for owned node `global` to `out` (without touching its indptr).
   void drawInEdges(std::int64_t global, std::uint64_t stream, std::int64_t hop,

@@ -9,6 +9,7 @@ PACKAGES=(
   libtorch-dev                        # LibTorch 1.13 (CPU) with TorchScript
   libopenblas0-openmp                 # BLAS for LibTorch's matrix products (the default netlib BLAS is ~5x slower)
   libopenmpi-dev openmpi-bin          # MPI
+  slurm-wlm                           # Slurm: launcher/slurm/ and its test (a private slurmctld + slurmd)
   libmetis-dev                        # graph partitioning
   libhdf5-dev                         # dataset, shards, features (C++ API)
   libboost-graph-dev                  # Boost.Graph, header-only

@@ -1,6 +1,9 @@
 #include "engine/train/dist_trainer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <tuple>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -247,35 +250,413 @@ torch::Tensor gatherTable(ProcessGroup& group, const Shard& shard, const torch::
   return table;
 }
 
-void writeCheckpoint(const std::string& dir, const DistTrainOptions& o, const BlockGnn& model,
-                     const torch::Tensor& id_table, const std::string& dataset_path,
-                     std::int64_t epoch, const nlohmann::json& metrics) {
-  std::filesystem::create_directories(dir);
-  {
-    AtomicOutput out(dir + "/model.pt");
-    torch::save(model, out.tempPath());
-    out.commit();
-  }
-  {
-    AtomicOutput out(dir + "/id_embedding.pt");
-    torch::save(id_table, out.tempPath());
-    out.commit();
-  }
-  // The manifest goes last: a checkpoint without it is incomplete and is never loaded.
-  nlohmann::json manifest = {{"kind", kDistCheckpointKind},
-                             {"version", kDistCheckpointVersion},
-                             {"epoch", epoch},
-                             {"dataset", dataset_path},
-                             {"feature_dim", model->options().feature_dim},
-                             {"options", toJson(o)},
-                             {"metrics", metrics}};
-  writeFileAtomically(dir + "/checkpoint.json", manifest.dump(2) + "\n");
+std::string rankStateFile(const std::string& dir, int rank) {
+  return fmt::format("{}/rank-{}.pt", dir, rank);
 }
 
-// Time split of one epoch on this rank, in seconds.
-struct StepTimes {
-  double sample_wait = 0, exchange = 0, compute = 0, allreduce = 0;
+// Set by SIGTERM / SIGUSR1 (Slurm's pre-emption warnings; mpirun forwards SIGUSR1 to the
+// ranks): the ranks agree at the next step boundary to write a checkpoint and stop.
+std::atomic<int> g_stop_signal{0};
+extern "C" void onStopSignal(int signal) { g_stop_signal.store(signal); }
+
+// What an epoch has summed so far on this rank; part of a mid-epoch checkpoint, so that a
+// resumed epoch reports the same loss as an uninterrupted one.
+struct EpochTotals {
+  double loss_sum = 0, seeds = 0, id_bytes = 0, feature_bytes = 0, sample_bytes = 0,
+         sampled_edges = 0, sample_wait = 0, exchange = 0, compute = 0, allreduce = 0;
+  static constexpr int kFields = 10;
+  double* data() { return &loss_sum; }
 };
+
+// The training options that decide the trajectory: a resumed run must use the checkpoint's.
+const char* const kTrajectoryOptions[] = {"model",     "features", "batch_size", "dim",
+                                          "layers",    "fanouts",  "negatives",  "lr",
+                                          "l2",        "seed"};
+
+class DistTrainer {
+ public:
+  explicit DistTrainer(const DistTrainOptions& options);
+  DistTrainResult run();
+
+ private:
+  // Runs steps [first_step, steps) of `epoch`; false when a stop signal ended it early (the
+  // checkpoint is then written).
+  bool runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTotals& totals);
+  nlohmann::json epochLine(std::int64_t epoch, const EpochTotals& totals, double seconds);
+  // Collective. `next_step` is the step of `epoch` to run next (0 after a whole epoch).
+  void writeCheckpoint(std::int64_t epoch, std::int64_t next_step, const EpochTotals& totals,
+                       bool finished);
+  // Collective; returns (epoch, next step) and fills `totals`.
+  std::pair<std::int64_t, std::int64_t> resume(const std::string& dir, EpochTotals& totals);
+
+  DistTrainOptions o_;
+  int rank_ = 0, world_ = 1;
+  nlohmann::json manifest_;
+  Shard shard_;
+  PartitionBook book_;
+  std::shared_ptr<ProcessGroup> group_, sampling_group_;
+  GraphStats stats_;
+  std::unique_ptr<CommNeighborSource> remote_;
+  std::unique_ptr<NeighborSampler> sampler_;
+  BlockGnn model_{nullptr};
+  torch::Tensor features_;
+  std::unique_ptr<RowExchange> feature_exchange_;
+  std::unique_ptr<ShardedEmbedding> ids_;
+  std::unique_ptr<GradientSynchronizer> sync_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::int64_t dense_bytes_ = 0;
+  std::unique_ptr<DistributedEvaluator> evaluator_;
+  std::unique_ptr<std::ofstream> metrics_out_;
+  nlohmann::json last_metrics_;
+};
+
+DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
+  validate(o_);
+  if (o_.fanouts.empty()) o_.fanouts.assign(o_.layers, 10);
+  rank_ = commRank(MPI_COMM_WORLD);
+  world_ = commSize(MPI_COMM_WORLD);
+  manifest_ =
+      readJsonFile(o_.parts_dir + "/manifest.json", "partition manifest (run kgrec partition)");
+  const std::int64_t parts = manifest_.value("parts", std::int64_t{0});
+  if (parts != world_) {
+    throw ConfigError(fmt::format(
+        "{} holds {} parts but the job has {} ranks: run one rank per part (mpirun -np {} or "
+        "srun -n {}), or partition again with --parts {}",
+        o_.parts_dir, parts, world_, parts, parts, world_));
+  }
+  shard_ = readShard(o_.parts_dir + "/" + shardFileName(rank_));
+  book_ = PartitionBook::load(o_.parts_dir);
+  KGREC_CHECK(shard_.part == rank_ && book_.numParts() == world_,
+              "{}: part {} of {} is not rank {}'s", o_.parts_dir, shard_.part, book_.numParts(),
+              rank_);
+  spdlog::info("rank {}: part {} of {}: {} owned nodes, {} halo nodes, {} training interactions",
+               rank_, shard_.part, world_, shard_.num_owned, shard_.numHalo(), shard_.train.size());
+
+  // Collectives from here on, in the same order on every rank. Sampling requests go over
+  // their own communicator, from the sampling thread.
+  group_ = std::make_shared<MpiProcessGroup>();
+  sampling_group_ = std::make_shared<MpiProcessGroup>();
+  stats_ = gatherGraphStats(*group_, shard_, book_);
+  SamplerOptions so;
+  so.fanouts = o_.fanouts;
+  so.negatives = o_.negatives;
+  so.batch_size = o_.batch_size;
+  so.seed = o_.seed;
+  if (world_ > 1) remote_ = std::make_unique<CommNeighborSource>(sampling_group_, book_);
+  sampler_ = std::make_unique<NeighborSampler>(shard_, book_, stats_, so, remote_.get());
+  if (remote_) remote_->setOwner(sampler_.get());
+
+  torch::manual_seed(o_.seed);  // the dense weights: the same on every rank and every P
+  model_ = BlockGnn(modelOptions(o_, shard_.lm.cols));
+  features_ = ownedFeatures(shard_);
+  feature_exchange_ =
+      std::make_unique<RowExchange>(group_, std::make_shared<PartitionBookOwnership>(book_));
+  SparseAdamOptions adam;
+  adam.lr = o_.lr;
+  ids_ = std::make_unique<ShardedEmbedding>(group_, book_, rank_, o_.dim, kInitStd, o_.seed, adam);
+  std::vector<torch::Tensor> dense = model_->parameters();
+  if (!dense.empty()) {
+    GradientSynchronizerOptions go;
+    go.reduce = ReduceOp::kSum;  // each rank's loss is its share of the global batch's
+    sync_ = std::make_unique<GradientSynchronizer>(group_, dense, go);
+    optimizer_ = std::make_unique<torch::optim::Adam>(dense, torch::optim::AdamOptions(o_.lr));
+    for (const torch::Tensor& p : dense) dense_bytes_ += p.numel() * p.element_size();
+  }
+  evaluator_ = std::make_unique<DistributedEvaluator>(group_, shard_, book_, stats_, o_.ks);
+}
+
+bool DistTrainer::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTotals& totals) {
+  model_->train();
+  BatchPipeline pipeline(*sampler_, epoch, sampler_->stepsPerEpoch(), o_.sampler_threads,
+                         static_cast<std::size_t>(o_.queue_batches), first_step);
+  const auto batch_norm = static_cast<double>(o_.batch_size);
+  MiniBatch batch;
+  for (;;) {
+    auto t = Clock::now();
+    if (!pipeline.next(&batch)) return true;
+    totals.sample_wait += secondsSince(t);
+    t = Clock::now();
+    const std::int64_t id_bytes = ids_->bytesSent();
+    const std::int64_t sample_bytes = remote_ ? remote_->bytesSent() : 0;
+    const InputRows in = inputRows(model_, shard_.nodes, batch.input_nodes);
+    ShardedEmbedding::Rows id_rows = ids_->fetch(int64Tensor(in.id_nodes));
+    torch::Tensor feature_rows = torch::zeros({0, features_.size(1)});
+    if (model_->options().item_input != NodeInput::kId) {
+      const RowRequest request = feature_exchange_->plan(int64Tensor(in.feature_nodes));
+      feature_rows = feature_exchange_->fetch(request, features_);
+      totals.feature_bytes +=
+          static_cast<double>(request.served_rows.numel() * features_.size(1) * 4);
+    }
+    totals.exchange += secondsSince(t);
+    t = Clock::now();
+    std::vector<BlockTensors> blocks;
+    for (const Block& b : batch.blocks) {
+      blocks.push_back(BlockTensors::from(b, torch::kCPU));
+      totals.sampled_edges += static_cast<double>(b.numEdges());
+    }
+    const auto count = static_cast<std::int64_t>(batch.users.size());
+    const torch::Tensor h0 =
+        model_->inputs(static_cast<std::int64_t>(batch.input_nodes.size()),
+                       int64Tensor(in.id_at), id_rows.rows, int64Tensor(in.feature_at),
+                       feature_rows);
+    const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
+    const torch::Tensor out = model_->forward(blocks, h0, seed_rows);
+    auto rowsOf = [](const std::vector<std::int32_t>& r) {
+      return torch::tensor(std::vector<std::int64_t>(r.begin(), r.end()), torch::kInt64);
+    };
+    const torch::Tensor u_rows = rowsOf(batch.user_rows), p_rows = rowsOf(batch.positive_rows),
+                        n_rows = rowsOf(batch.negative_rows);
+    const torch::Tensor u = out.index_select(0, u_rows);
+    const torch::Tensor pos = (u * out.index_select(0, p_rows)).sum(1);
+    const torch::Tensor neg =
+        (u.unsqueeze(1) * out.index_select(0, n_rows).view({count, o_.negatives, o_.dim})).sum(2);
+    // Sums over this rank's seeds divided by the global batch size: the ranks' gradients
+    // add up to the gradient of the global batch's mean loss, whatever P is.
+    const torch::Tensor bpr = torch::softplus(neg - pos.unsqueeze(1)).mean(1).sum();
+    const torch::Tensor reg =
+        0.5 * (h0.index_select(0, u_rows).pow(2).sum() + h0.index_select(0, p_rows).pow(2).sum() +
+               h0.index_select(0, n_rows).pow(2).sum() / static_cast<double>(o_.negatives));
+    const torch::Tensor loss = (bpr + o_.l2 * reg) / batch_norm;
+    if (loss.requires_grad()) loss.backward();
+    totals.loss_sum += bpr.item<double>();
+    totals.seeds += static_cast<double>(count);
+    totals.compute += secondsSince(t);
+    t = Clock::now();
+    if (sync_) {
+      sync_->finalize();
+      optimizer_->step();
+      optimizer_->zero_grad();
+    }
+    totals.allreduce += secondsSince(t);
+    t = Clock::now();
+    ids_->step(id_rows);
+    totals.exchange += secondsSince(t);
+    totals.id_bytes += static_cast<double>(ids_->bytesSent() - id_bytes);
+    totals.sample_bytes += static_cast<double>((remote_ ? remote_->bytesSent() : 0) - sample_bytes);
+
+    if (!o_.checkpoint_dir.empty()) {
+      // A signal may reach only some ranks: they all stop at the same step or none does.
+      torch::Tensor stop = torch::full({1}, g_stop_signal.load() != 0 ? 1 : 0, torch::kInt32);
+      group_->allReduce(stop)->wait();
+      if (stop.item<int>() > 0) {
+        writeCheckpoint(epoch, batch.step + 1, totals, /*finished=*/false);
+        return false;
+      }
+    }
+  }
+}
+
+nlohmann::json DistTrainer::epochLine(std::int64_t epoch, const EpochTotals& totals,
+                                      double seconds) {
+  // Totals over the ranks.
+  torch::Tensor summed = torch::from_blob(const_cast<EpochTotals&>(totals).data(),
+                                          {EpochTotals::kFields}, torch::kFloat64).clone();
+  group_->allReduce(summed)->wait();
+  const double* tot = summed.data_ptr<double>();
+  const std::int64_t steps = sampler_->stepsPerEpoch();
+  return {{"epoch", epoch + 1},
+          {"ranks", world_},
+          {"loss", tot[0] / std::max(1.0, tot[1])},
+          {"epoch_seconds", seconds},
+          {"steps", steps},
+          {"examples_per_second", tot[1] / seconds},
+          {"sampled_edges_per_second", tot[5] / seconds},
+          {"bytes_per_rank",
+           {{"embedding_exchange", tot[2] / world_},
+            {"feature_exchange", tot[3] / world_},
+            {"neighbour_requests", tot[4] / world_},
+            // A ring all-reduce sends 2 (P - 1) / P of the payload per rank.
+            {"allreduce", world_ > 1 ? 2.0 * (world_ - 1) / world_ * dense_bytes_ * steps : 0.0}}},
+          {"seconds_per_rank",
+           {{"sample_wait", tot[6] / world_},
+            {"exchange", tot[7] / world_},
+            {"compute", tot[8] / world_},
+            {"allreduce", tot[9] / world_}}}};
+}
+
+void DistTrainer::writeCheckpoint(std::int64_t epoch, std::int64_t next_step,
+                                  const EpochTotals& totals, bool finished) {
+  namespace fs = std::filesystem;
+  const std::string& dir = o_.checkpoint_dir;
+  const std::string manifest_path = dir + "/checkpoint.json";
+  // Whatever was there stops being a checkpoint before any of its files is replaced: a crash
+  // from here on leaves a folder without a manifest, which is never loaded.
+  if (rank_ == 0) {
+    fs::create_directories(dir);
+    fs::remove(manifest_path);
+  }
+  const torch::Tensor table = gatherTable(*group_, shard_, ids_->table());
+  group_->barrier()->wait();
+  {
+    torch::serialize::OutputArchive archive;
+    ids_->save(archive);
+    if (optimizer_) {
+      torch::serialize::OutputArchive adam;
+      optimizer_->save(adam);
+      archive.write("adam", adam);
+    }
+    archive.write("epoch_totals",
+                  torch::from_blob(const_cast<EpochTotals&>(totals).data(),
+                                   {EpochTotals::kFields}, torch::kFloat64).clone());
+    AtomicOutput out(rankStateFile(dir, rank_));
+    archive.save_to(out.tempPath());
+    out.commit();
+  }
+  if (rank_ == 0) {
+    {
+      AtomicOutput out(dir + "/model.pt");
+      torch::save(model_, out.tempPath());
+      out.commit();
+    }
+    {
+      AtomicOutput out(dir + "/id_embedding.pt");
+      torch::save(table, out.tempPath());
+      out.commit();
+    }
+  }
+  group_->barrier()->wait();  // every rank's state is on disk
+  if (rank_ == 0) {
+    const nlohmann::json manifest = {{"kind", kDistCheckpointKind},
+                                     {"version", kDistCheckpointVersion},
+                                     {"epoch", epoch},
+                                     {"next_step", next_step},
+                                     {"finished", finished},
+                                     {"ranks", world_},
+                                     {"dataset", manifest_.value("dataset", std::string())},
+                                     {"feature_dim", model_->options().feature_dim},
+                                     {"options", toJson(o_)},
+                                     {"metrics", last_metrics_}};
+    writeFileAtomically(manifest_path, manifest.dump(2) + "\n");
+  }
+  group_->barrier()->wait();  // the checkpoint is complete when any rank returns
+  if (rank_ == 0 && !o_.quiet) {
+    spdlog::info("checkpoint written to {} (epoch {}, next step {})", dir, epoch + (finished ? 0 : 1),
+                 next_step);
+  }
+}
+
+std::pair<std::int64_t, std::int64_t> DistTrainer::resume(const std::string& dir,
+                                                          EpochTotals& totals) {
+  const std::string manifest_path = dir + "/checkpoint.json";
+  if (!std::filesystem::exists(manifest_path)) {
+    throw FormatError(fmt::format("--resume {}: no checkpoint.json; the checkpoint is incomplete "
+                                  "(a run stopped while writing it) or this is not one",
+                                  dir));
+  }
+  const nlohmann::json m = readJsonFile(manifest_path, "checkpoint manifest");
+  std::int64_t epoch = 0, next_step = 0;
+  try {
+    if (m.at("kind") != kDistCheckpointKind || m.at("version") != kDistCheckpointVersion) {
+      throw FormatError(fmt::format("{}: not a version-{} kgrec distributed checkpoint",
+                                    manifest_path, kDistCheckpointVersion));
+    }
+    if (m.at("ranks").get<int>() != world_) {
+      throw ConfigError(fmt::format("--resume {}: written by {} ranks, this job has {}", dir,
+                                    m.at("ranks").get<int>(), world_));
+    }
+    const nlohmann::json saved = m.at("options");
+    const nlohmann::json now = toJson(o_);
+    for (const char* key : kTrajectoryOptions) {
+      if (saved.at(key) != now.at(key)) {
+        throw ConfigError(fmt::format("--resume {}: the checkpoint was trained with {} {}, this "
+                                      "run asks for {}; resume with the same settings",
+                                      dir, key, saved.at(key).dump(), now.at(key).dump()));
+      }
+    }
+    epoch = m.at("epoch").get<std::int64_t>();
+    next_step = m.at("next_step").get<std::int64_t>();
+    if (m.at("finished").get<bool>()) ++epoch;
+    last_metrics_ = m.at("metrics");
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("{}: malformed checkpoint manifest: {}", manifest_path, e.what()));
+  }
+  {
+    // Loaded into a copy, then copied in place: torch::load would swap the parameters'
+    // storage, and the gradient synchroniser's hooks would no longer see their gradients.
+    BlockGnn saved(model_->options());
+    torch::load(saved, dir + "/model.pt");
+    torch::NoGradGuard no_grad;
+    const auto target = model_->named_parameters();
+    for (const auto& item : saved->named_parameters()) target[item.key()].copy_(item.value());
+  }
+  torch::serialize::InputArchive archive;
+  archive.load_from(rankStateFile(dir, rank_));
+  ids_->load(archive);
+  if (optimizer_) {
+    torch::serialize::InputArchive adam;
+    archive.read("adam", adam);
+    optimizer_->load(adam);
+  }
+  torch::Tensor saved_totals;
+  archive.read("epoch_totals", saved_totals);
+  std::copy_n(saved_totals.data_ptr<double>(), EpochTotals::kFields, totals.data());
+  if (rank_ == 0 && !o_.quiet) {
+    spdlog::info("resuming from {}: epoch {}, step {}", dir, epoch + 1, next_step);
+  }
+  return {epoch, next_step};
+}
+
+DistTrainResult DistTrainer::run() {
+  const bool lead = rank_ == 0;
+  std::int64_t first_epoch = 0, first_step = 0;
+  EpochTotals resumed;
+  if (!o_.resume_dir.empty()) std::tie(first_epoch, first_step) = resume(o_.resume_dir, resumed);
+  if (lead && !o_.metrics_out.empty()) {
+    metrics_out_ = std::make_unique<std::ofstream>(
+        o_.metrics_out, o_.resume_dir.empty() ? std::ios::trunc : std::ios::app);
+    if (!*metrics_out_) {
+      throw ConfigError(fmt::format("cannot write --metrics-out {}", o_.metrics_out));
+    }
+  }
+  if (!o_.checkpoint_dir.empty()) {
+    std::signal(SIGTERM, onStopSignal);
+    std::signal(SIGUSR1, onStopSignal);
+  }
+  if (lead && !o_.quiet) {
+    spdlog::info("training {} ({} input) on {} ranks: {} steps of {} seeds per epoch, fanouts {}",
+                 o_.model, o_.features, world_, sampler_->stepsPerEpoch(), o_.batch_size,
+                 fmt::join(o_.fanouts, ","));
+  }
+  DistTrainResult result;
+  for (std::int64_t epoch = first_epoch; epoch < o_.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    EpochTotals totals = epoch == first_epoch ? resumed : EpochTotals{};
+    if (!runEpoch(epoch, epoch == first_epoch ? first_step : 0, totals)) {
+      result.stopped = true;
+      return result;
+    }
+    nlohmann::json line = epochLine(epoch, totals, secondsSince(epoch_start));
+    const bool last = epoch + 1 == o_.epochs;
+    if ((o_.eval_every > 0 && (epoch + 1) % o_.eval_every == 0) || last) {
+      model_->eval();
+      last_metrics_ = evaluator_->evaluate(model_, ids_->table(), features_);
+      line.update(last_metrics_);
+    }
+    if (lead) {
+      if (!o_.quiet) {
+        std::string shown = fmt::format("epoch {}/{}: loss {:.5f}, {:.2f}s", epoch + 1, o_.epochs,
+                                        line["loss"].get<double>(),
+                                        line["epoch_seconds"].get<double>());
+        for (std::int64_t k : o_.ks) {
+          const std::string key = fmt::format("recall@{}", k);
+          if (line.contains(key)) {
+            shown += fmt::format(", recall@{} {:.4f}, ndcg@{} {:.4f}", k, line[key].get<double>(),
+                                 k, line[fmt::format("ndcg@{}", k)].get<double>());
+          }
+        }
+        spdlog::info("{}", shown);
+      }
+      if (metrics_out_) *metrics_out_ << line.dump() << "\n" << std::flush;
+    }
+    result.epochs.push_back(std::move(line));
+    if (!o_.checkpoint_dir.empty() &&
+        (last || (o_.checkpoint_every > 0 && (epoch + 1) % o_.checkpoint_every == 0))) {
+      writeCheckpoint(epoch, 0, EpochTotals{}, /*finished=*/true);
+    }
+  }
+  result.final_metrics = last_metrics_;
+  return result;
+}
 
 }  // namespace
 
@@ -306,209 +687,8 @@ DistTrainOptions distTrainOptionsFromJson(const nlohmann::json& j) {
   return o;
 }
 
-DistTrainResult trainDistributed(const DistTrainOptions& o_in) {
-  DistTrainOptions o = o_in;
-  validate(o);
-  if (o.fanouts.empty()) o.fanouts.assign(o.layers, 10);
-  const int rank = commRank(MPI_COMM_WORLD);
-  const int world = commSize(MPI_COMM_WORLD);
-  const nlohmann::json manifest =
-      readJsonFile(o.parts_dir + "/manifest.json", "partition manifest (run kgrec partition)");
-  const std::int64_t parts = manifest.value("parts", std::int64_t{0});
-  if (parts != world) {
-    throw ConfigError(fmt::format(
-        "{} holds {} parts but the job has {} ranks: run one rank per part (mpirun -np {} or "
-        "srun -n {}), or partition again with --parts {}",
-        o.parts_dir, parts, world, parts, parts, world));
-  }
-  const Shard shard = readShard(o.parts_dir + "/" + shardFileName(rank));
-  const PartitionBook book = PartitionBook::load(o.parts_dir);
-  KGREC_CHECK(shard.part == rank && book.numParts() == world, "{}: part {} of {} is not rank {}'s",
-              o.parts_dir, shard.part, book.numParts(), rank);
-
-  // Collectives from here on, in the same order on every rank. Sampling requests go over
-  // their own communicator, from the sampling thread.
-  auto group = std::make_shared<MpiProcessGroup>();
-  auto sampling_group = std::make_shared<MpiProcessGroup>();
-  const GraphStats stats = gatherGraphStats(*group, shard, book);
-  SamplerOptions so;
-  so.fanouts = o.fanouts;
-  so.negatives = o.negatives;
-  so.batch_size = o.batch_size;
-  so.seed = o.seed;
-  std::unique_ptr<CommNeighborSource> remote;
-  if (world > 1) remote = std::make_unique<CommNeighborSource>(sampling_group, book);
-  const NeighborSampler sampler(shard, book, stats, so, remote.get());
-  if (remote) remote->setOwner(&sampler);
-
-  torch::manual_seed(o.seed);  // the dense weights: the same on every rank and every P
-  BlockGnn model(modelOptions(o, shard.lm.cols));
-  const torch::Tensor features = ownedFeatures(shard);
-  const RowExchange feature_exchange(group, std::make_shared<PartitionBookOwnership>(book));
-  SparseAdamOptions adam;
-  adam.lr = o.lr;
-  ShardedEmbedding ids(group, book, rank, o.dim, kInitStd, o.seed, adam);
-  std::vector<torch::Tensor> dense = model->parameters();
-  std::unique_ptr<GradientSynchronizer> sync;
-  std::unique_ptr<torch::optim::Adam> optimizer;
-  std::int64_t dense_bytes = 0;
-  if (!dense.empty()) {
-    GradientSynchronizerOptions go;
-    go.reduce = ReduceOp::kSum;  // each rank's loss is its share of the global batch's
-    sync = std::make_unique<GradientSynchronizer>(group, dense, go);
-    optimizer = std::make_unique<torch::optim::Adam>(dense, torch::optim::AdamOptions(o.lr));
-    for (const torch::Tensor& p : dense) dense_bytes += p.numel() * p.element_size();
-  }
-  DistributedEvaluator evaluator(group, shard, book, stats, o.ks);
-
-  const bool lead = rank == 0;
-  std::unique_ptr<std::ofstream> metrics_out;
-  if (lead && !o.metrics_out.empty()) {
-    metrics_out = std::make_unique<std::ofstream>(o.metrics_out);
-    if (!*metrics_out) throw ConfigError(fmt::format("cannot write --metrics-out {}", o.metrics_out));
-  }
-  const std::int64_t steps = sampler.stepsPerEpoch();
-  if (lead && !o.quiet) {
-    spdlog::info("training {} ({} input) on {} ranks: {} steps of {} seeds per epoch, fanouts {}",
-                 o.model, o.features, world, steps, o.batch_size, fmt::join(o.fanouts, ","));
-  }
-  const auto batch_norm = static_cast<double>(o.batch_size);
-  DistTrainResult result;
-  for (std::int64_t epoch = 0; epoch < o.epochs; ++epoch) {
-    const auto epoch_start = Clock::now();
-    const std::int64_t id_bytes0 = ids.bytesSent();
-    const std::int64_t sample_bytes0 = remote ? remote->bytesSent() : 0;
-    std::int64_t feature_bytes = 0, sampled_edges = 0;
-    StepTimes times;
-    double loss_sum = 0.0;
-    std::int64_t seeds = 0;
-    model->train();
-    BatchPipeline pipeline(sampler, epoch, steps, o.sampler_threads,
-                           static_cast<std::size_t>(o.queue_batches));
-    MiniBatch batch;
-    for (;;) {
-      auto t = Clock::now();
-      if (!pipeline.next(&batch)) break;
-      times.sample_wait += secondsSince(t);
-      t = Clock::now();
-      const InputRows in = inputRows(model, shard.nodes, batch.input_nodes);
-      ShardedEmbedding::Rows id_rows = ids.fetch(int64Tensor(in.id_nodes));
-      torch::Tensor feature_rows = torch::zeros({0, features.size(1)});
-      if (model->options().item_input != NodeInput::kId) {
-        const RowRequest request = feature_exchange.plan(int64Tensor(in.feature_nodes));
-        feature_rows = feature_exchange.fetch(request, features);
-        feature_bytes += request.served_rows.numel() * features.size(1) * 4;
-      }
-      times.exchange += secondsSince(t);
-      t = Clock::now();
-      std::vector<BlockTensors> blocks;
-      for (const Block& b : batch.blocks) {
-        blocks.push_back(BlockTensors::from(b, torch::kCPU));
-        sampled_edges += b.numEdges();
-      }
-      const auto count = static_cast<std::int64_t>(batch.users.size());
-      const torch::Tensor h0 =
-          model->inputs(static_cast<std::int64_t>(batch.input_nodes.size()),
-                        int64Tensor(in.id_at), id_rows.rows, int64Tensor(in.feature_at),
-                        feature_rows);
-      const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
-      const torch::Tensor out = model->forward(blocks, h0, seed_rows);
-      auto rowsOf = [](const std::vector<std::int32_t>& r) {
-        return torch::tensor(std::vector<std::int64_t>(r.begin(), r.end()), torch::kInt64);
-      };
-      const torch::Tensor u_rows = rowsOf(batch.user_rows), p_rows = rowsOf(batch.positive_rows),
-                          n_rows = rowsOf(batch.negative_rows);
-      const torch::Tensor u = out.index_select(0, u_rows);
-      const torch::Tensor pos = (u * out.index_select(0, p_rows)).sum(1);
-      const torch::Tensor neg =
-          (u.unsqueeze(1) * out.index_select(0, n_rows).view({count, o.negatives, o.dim})).sum(2);
-      // Sums over this rank's seeds divided by the global batch size: the ranks' gradients
-      // add up to the gradient of the global batch's mean loss, whatever P is.
-      const torch::Tensor bpr = torch::softplus(neg - pos.unsqueeze(1)).mean(1).sum();
-      const torch::Tensor reg =
-          0.5 * (h0.index_select(0, u_rows).pow(2).sum() + h0.index_select(0, p_rows).pow(2).sum() +
-                 h0.index_select(0, n_rows).pow(2).sum() / static_cast<double>(o.negatives));
-      const torch::Tensor loss = (bpr + o.l2 * reg) / batch_norm;
-      if (loss.requires_grad()) loss.backward();
-      loss_sum += bpr.item<double>();
-      seeds += count;
-      times.compute += secondsSince(t);
-      t = Clock::now();
-      if (sync) {
-        sync->finalize();
-        optimizer->step();
-        optimizer->zero_grad();
-      }
-      times.allreduce += secondsSince(t);
-      t = Clock::now();
-      ids.step(id_rows);
-      times.exchange += secondsSince(t);
-    }
-    const double epoch_seconds = secondsSince(epoch_start);
-    // Per-epoch totals over the ranks: loss, seeds, bytes, edges; and the slowest rank's time.
-    torch::Tensor totals = torch::tensor(
-        std::vector<double>{loss_sum, static_cast<double>(seeds),
-                            static_cast<double>(ids.bytesSent() - id_bytes0),
-                            static_cast<double>(feature_bytes),
-                            static_cast<double>((remote ? remote->bytesSent() : 0) - sample_bytes0),
-                            static_cast<double>(sampled_edges), times.sample_wait, times.exchange,
-                            times.compute, times.allreduce},
-        torch::kFloat64);
-    group->allReduce(totals)->wait();
-    const double* tot = totals.data_ptr<double>();
-    nlohmann::json line = {
-        {"epoch", epoch + 1},
-        {"ranks", world},
-        {"loss", tot[0] / std::max(1.0, tot[1])},
-        {"epoch_seconds", epoch_seconds},
-        {"steps", steps},
-        {"examples_per_second", tot[1] / epoch_seconds},
-        {"sampled_edges_per_second", tot[5] / epoch_seconds},
-        {"bytes_per_rank",
-         {{"embedding_exchange", tot[2] / world},
-          {"feature_exchange", tot[3] / world},
-          {"neighbour_requests", tot[4] / world},
-          // A ring all-reduce sends 2 (P - 1) / P of the payload per rank.
-          {"allreduce", world > 1 ? 2.0 * (world - 1) / world * dense_bytes * steps : 0.0}}},
-        {"seconds_per_rank",
-         {{"sample_wait", tot[6] / world},
-          {"exchange", tot[7] / world},
-          {"compute", tot[8] / world},
-          {"allreduce", tot[9] / world}}}};
-    const bool evaluate = (o.eval_every > 0 && (epoch + 1) % o.eval_every == 0) ||
-                          epoch + 1 == o.epochs;
-    if (evaluate) {
-      model->eval();
-      const nlohmann::json metrics = evaluator.evaluate(model, ids.table(), features);
-      line.update(metrics);
-      result.final_metrics = metrics;
-    }
-    if (lead) {
-      if (!o.quiet) {
-        std::string shown = fmt::format("epoch {}/{}: loss {:.5f}, {:.2f}s", epoch + 1, o.epochs,
-                                        line["loss"].get<double>(), epoch_seconds);
-        for (std::int64_t k : o.ks) {
-          const std::string key = fmt::format("recall@{}", k);
-          if (line.contains(key)) {
-            shown += fmt::format(", recall@{} {:.4f}, ndcg@{} {:.4f}", k, line[key].get<double>(),
-                                 k, line[fmt::format("ndcg@{}", k)].get<double>());
-          }
-        }
-        spdlog::info("{}", shown);
-      }
-      if (metrics_out) *metrics_out << line.dump() << "\n" << std::flush;
-    }
-    result.epochs.push_back(std::move(line));
-  }
-  if (!o.checkpoint_dir.empty()) {
-    const torch::Tensor table = gatherTable(*group, shard, ids.table());
-    if (lead) {
-      writeCheckpoint(o.checkpoint_dir, o, model, table, manifest.value("dataset", std::string()),
-                      o.epochs, result.final_metrics);
-    }
-    group->barrier()->wait();  // the checkpoint is complete when any rank returns
-  }
-  return result;
+DistTrainResult trainDistributed(const DistTrainOptions& options) {
+  return DistTrainer(options).run();
 }
 
 bool isDistCheckpoint(const std::string& dir) {

@@ -33,7 +33,11 @@ struct DistTrainOptions {
   int sampler_threads = 1;        // per rank; one when neighbours come from other ranks
   std::int64_t queue_batches = 4;  // batches sampled ahead of the training step
   std::string metrics_out;         // JSON lines, written by rank 0; empty: none
-  std::string checkpoint_dir;      // written by rank 0 at the end; empty: none
+  // Checkpoint folder: written at the end, every `checkpoint_every` epochs, and when SIGTERM or
+  // SIGUSR1 arrives (then the run stops at the next step, after writing it). Empty: none.
+  std::string checkpoint_dir;
+  std::int64_t checkpoint_every = 0;
+  std::string resume_dir;  // continue a run from its checkpoint; empty: start afresh
   bool quiet = false;
 };
 
@@ -43,10 +47,12 @@ DistTrainOptions distTrainOptionsFromJson(const nlohmann::json& json);
 struct DistTrainResult {
   std::vector<nlohmann::json> epochs;  // the metrics lines, the same on every rank
   nlohmann::json final_metrics;
+  bool stopped = false;  // a stop signal ended the run early, after writing a checkpoint
 };
 
 // Collective over MPI_COMM_WORLD: rank r trains part r of options.parts_dir. ConfigError on
-// every rank (before any collective) when the world size is not the part count.
+// every rank (before any collective) when the world size is not the part count. A resumed
+// run ends with exactly the parameters and metrics of one that was never stopped.
 DistTrainResult trainDistributed(const DistTrainOptions& options);
 
 // True when `dir` holds a checkpoint written by trainDistributed.

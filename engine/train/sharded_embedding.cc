@@ -34,6 +34,29 @@ ShardedEmbedding::ShardedEmbedding(std::shared_ptr<ProcessGroup> group, const Pa
   exp_avg_sq_ = torch::zeros_like(table_);
 }
 
+void ShardedEmbedding::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("table", table_);
+  archive.write("exp_avg", exp_avg_);
+  archive.write("exp_avg_sq", exp_avg_sq_);
+  archive.write("steps", torch::tensor(steps_, torch::kInt64));
+}
+
+void ShardedEmbedding::load(torch::serialize::InputArchive& archive) {
+  for (auto [name, tensor] : {std::pair{"table", &table_}, std::pair{"exp_avg", &exp_avg_},
+                              std::pair{"exp_avg_sq", &exp_avg_sq_}}) {
+    torch::Tensor saved;
+    archive.read(name, saved);
+    if (!saved.sizes().equals(tensor->sizes())) {
+      throw FormatError(fmt::format("checkpoint embedding state '{}' is {}, this part needs {}",
+                                    name, c10::str(saved.sizes()), c10::str(tensor->sizes())));
+    }
+    tensor->copy_(saved);
+  }
+  torch::Tensor steps;
+  archive.read("steps", steps);
+  steps_ = steps.item<std::int64_t>();
+}
+
 ShardedEmbedding::Rows ShardedEmbedding::fetch(const torch::Tensor& ids) const {
   Rows out;
   out.request = exchange_.plan(ids);

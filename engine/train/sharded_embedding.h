@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 #include <torch/types.h>
 
 #include "comm/row_exchange.h"
@@ -54,6 +56,11 @@ class ShardedEmbedding {
   // Collective: sends rows.rows.grad() (zeros where it has none) to the owners, which add up
   // what they receive and take one Adam step on the rows that were asked for.
   void step(const Rows& rows);
+
+  // This rank's rows and optimizer state, for a checkpoint; load() restores them exactly
+  // (FormatError when the archive's shapes differ).
+  void save(torch::serialize::OutputArchive& archive) const;
+  void load(torch::serialize::InputArchive& archive);
 
   torch::Tensor& table() { return table_; }  // [owned rows, dim]
   const torch::Tensor& table() const { return table_; }

@@ -270,6 +270,35 @@ TEST(NeighborSampler, GlobalBatchDoesNotDependOnTheParts) {
   }
 }
 
+TEST(NeighborSampler, ColdItemsAreNeverNegatives) {
+  Partitioned p;
+  p.dataset = tinyDataset();
+  p.dataset.cold_items = {3, 6};  // as if held out by kgrec prepare --cold-items
+  p.stats = graphStats(p.dataset);
+  p.book = PartitionBook::fromOwnedNodes(
+      p.dataset.nodes.numNodes(),
+      orderOwnedNodes(p.dataset.graph, std::vector<std::int32_t>(p.dataset.nodes.numNodes(), 0), 1));
+  const Shard shard = buildShard(p.dataset, p.book, 0, nullptr);
+  const std::set<std::int64_t> cold = {p.dataset.nodes.globalId(NodeType::kItem, 3),
+                                       p.dataset.nodes.globalId(NodeType::kItem, 6)};
+  for (bool popularity : {false, true}) {
+    SamplerOptions o = smallOptions();
+    o.negatives = 4;
+    o.popularity_negatives = popularity;
+    const NeighborSampler sampler(shard, p.book, p.stats, o);
+    std::int64_t drawn = 0;
+    for (std::int64_t epoch = 0; epoch < 20; ++epoch) {
+      for (std::int64_t step = 0; step < sampler.stepsPerEpoch(); ++step) {
+        for (std::int64_t negative : sampler.sample(epoch, step).negatives) {
+          EXPECT_FALSE(cold.count(negative)) << "cold item " << negative << " drawn as a negative";
+          ++drawn;
+        }
+      }
+    }
+    EXPECT_GT(drawn, 1000);
+  }
+}
+
 TEST(NeighborSampler, ReproduciblePerSeed) {
   const Partitioned p = partitioned(2);
   SamplerOptions o = smallOptions();
