@@ -48,11 +48,26 @@ struct RowRequest {
   // [m] int64: local rows this rank serves to the others, grouped by requesting rank.
   torch::Tensor served_rows;
   std::vector<std::int64_t> serve_counts;
+
+  // What crosses ranks (a rank's rows for itself are a local copy): rows this rank serves to
+  // the others, and distinct ids it asks of the others (= gradient rows it pushes to them).
+  std::int64_t rowsServedToOthers(int rank) const { return othersOf(serve_counts, rank); }
+  std::int64_t rowsAskedOfOthers(int rank) const { return othersOf(send_counts, rank); }
+
+ private:
+  static std::int64_t othersOf(const std::vector<std::int64_t>& counts, int rank) {
+    std::int64_t total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      if (static_cast<int>(r) != rank) total += counts[r];
+    }
+    return total;
+  }
 };
 
 class RowExchange {
  public:
   RowExchange(std::shared_ptr<ProcessGroup> group, std::shared_ptr<const RowOwnership> ownership);
+  int rank() const { return group_->rank(); }
 
   // Collective: tells the owners which of their rows this rank needs. `ids` is a 1-d int64
   // tensor of global row ids (any length, 0 included; repeats allowed).

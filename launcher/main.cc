@@ -288,6 +288,12 @@ int run(int argc, char** argv) {
   partitions_only->add_option("--sampler-threads", dist_options.sampler_threads,
                               "Sampling threads per rank (one when parts exchange neighbours)")
       ->capture_default_str();
+  partitions_only->add_flag("!--local-sampling", dist_options.remote_neighbours,
+                            "Do not ask other ranks for their nodes' neighbours: sample the local "
+                            "part + halo only (less traffic; batches then depend on the partition)");
+  partitions_only->add_option("--backend", dist_options.backend,
+                              "Collectives: auto (mpi on CPU), mpi, nccl")
+      ->check(CLI::IsMember({"auto", "mpi", "nccl"}))->capture_default_str();
   partitions_only->add_option("--queue", dist_options.queue_batches,
                               "Batches sampled ahead of the training step")->capture_default_str();
   partitions_only->add_option("--ckpt-every", dist_options.checkpoint_every,
@@ -411,7 +417,8 @@ int run(int argc, char** argv) {
     if (mpi.rank() == 0) printMetricsTable(dist_options.model, r.final_metrics, nullptr, dist_options.ks);
   } else if (*train_cmd) {
     for (const char* flag : {"--features", "--fanouts", "--negatives", "--sampler-threads",
-                             "--queue", "--log-dir", "--ckpt-every", "--resume"}) {
+                             "--queue", "--log-dir", "--ckpt-every", "--resume",
+                             "--local-sampling", "--backend"}) {
       if (train_cmd->count(flag) > 0) {
         throw ConfigError(fmt::format("{} applies to training on a partition folder; {} is a "
                                       "dataset file", flag, train_options.dataset_path));

@@ -41,6 +41,17 @@ RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
       std::min(num_items_, *std::max_element(options_.ks.begin(), options_.ks.end()));
   std::vector<std::int32_t> relevant;
   std::vector<std::int64_t> masked;
+  // The cold (warm) metrics rank the cold (warm) candidates only: the rest is masked out.
+  torch::Tensor is_cold;
+  if (split_cold) {
+    is_cold = torch::zeros({num_items_}, torch::kBool);
+    for (std::int32_t item : options_.cold_items) is_cold[item] = true;
+  }
+  auto topItems = [&](const torch::Tensor& scores) {
+    return std::get<1>(scores.topk(max_k, 1, /*largest=*/true, /*sorted=*/true))
+        .to(torch::kCPU, torch::kInt64)
+        .contiguous();
+  };
   for (std::size_t first = 0; first < users.size(); first += options_.batch_users) {
     const std::size_t count = std::min<std::size_t>(options_.batch_users, users.size() - first);
     torch::Tensor batch = torch::from_blob(const_cast<std::int32_t*>(users.data() + first),
@@ -64,22 +75,28 @@ RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
                                              torch::kInt64).to(scores.device());
       scores.view({-1}).index_fill_(0, index, -std::numeric_limits<float>::infinity());
     }
-    torch::Tensor top = std::get<1>(scores.topk(max_k, 1, /*largest=*/true, /*sorted=*/true))
-                            .to(torch::kCPU, torch::kInt64).contiguous();
-    const std::int64_t* top_ptr = top.data_ptr<std::int64_t>();
+    const torch::Tensor top = topItems(scores);
+    torch::Tensor top_cold, top_warm;
+    if (split_cold) {
+      constexpr float kExcluded = -std::numeric_limits<float>::infinity();
+      const torch::Tensor cold = is_cold.to(scores.device()).unsqueeze(0);
+      top_cold = topItems(scores.masked_fill(cold.logical_not(), kExcluded));
+      top_warm = topItems(scores.masked_fill(cold, kExcluded));
+    }
     for (std::size_t b = 0; b < count; ++b) {
       const std::int32_t u = users[first + b];
       relevant.assign(test_items_.indices.begin() + test_items_.indptr[u],
                       test_items_.indices.begin() + test_items_.indptr[u + 1]);
       if (relevant.empty()) continue;
-      const std::int64_t* ranked = top_ptr + b * max_k;
-      auto addAll = [&](const std::vector<std::int32_t>& items, std::vector<MetricSums>* sums) {
+      auto addAll = [&](const torch::Tensor& ranking, const std::vector<std::int32_t>& items,
+                        std::vector<MetricSums>* sums) {
         if (items.empty()) return;
+        const std::int64_t* ranked = ranking.data_ptr<std::int64_t>() + b * max_k;
         for (std::size_t j = 0; j < options_.ks.size(); ++j) {
           addUserMetrics(ranked, max_k, items, options_.ks[j], &(*sums)[j]);
         }
       };
-      addAll(relevant, &result.sums);
+      addAll(top, relevant, &result.sums);
       if (split_cold) {
         relevant_cold.clear();
         relevant_warm.clear();
@@ -87,8 +104,8 @@ RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
           (std::binary_search(options_.cold_items.begin(), options_.cold_items.end(), item)
                ? relevant_cold : relevant_warm).push_back(item);
         }
-        addAll(relevant_cold, &result.cold_sums);
-        addAll(relevant_warm, &result.warm_sums);
+        addAll(top_cold, relevant_cold, &result.cold_sums);
+        addAll(top_warm, relevant_warm, &result.warm_sums);
       }
     }
   }

@@ -21,8 +21,11 @@ using UserScorer = std::function<torch::Tensor(const torch::Tensor& users)>;
 struct RankingEvalOptions {
   std::vector<std::int64_t> ks = {20};
   std::int64_t batch_users = 2048;  // users scored per matrix product
-  // Sorted cold items (Dataset::cold_items). When given, metrics are also reported over the
-  // test items that are cold and over those that are warm, each for the users that have some.
+  // Sorted cold items (Dataset::cold_items). When given, metrics are also reported for the
+  // cold-start setting (the cold items ranked among the cold items only, for the users with a
+  // cold test item) and the warm setting (warm among warm), as in the cold-start literature
+  // (e.g. DropoutNet, CLCRec): ranked among all items, a cold item competes with items whose
+  // interactions the model has seen, which says little about how it orders new items.
   std::vector<std::int32_t> cold_items;
 };
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
 #include <tuple>
 #include <chrono>
 #include <filesystem>
@@ -55,6 +58,14 @@ void validate(const DistTrainOptions& o) {
   if (o.l2 < 0.0) throw ConfigError(fmt::format("--l2 must be >= 0, got {}", o.l2));
   if (o.eval_every < 0) throw ConfigError("--eval-every must be >= 0");
   for (std::int64_t k : o.ks) positive(k, "--topk");
+  if (o.backend == "nccl") {
+    throw ConfigError("--backend nccl: this build trains on CPU ranks, where gradients go over "
+                      "MPI; NCCL needs a CUDA build and --device cuda, which distributed "
+                      "training does not support yet (use --backend mpi or auto)");
+  }
+  if (o.backend != "auto" && o.backend != "mpi") {
+    throw ConfigError(fmt::format("--backend {}: expected auto, mpi or nccl", o.backend));
+  }
   if (!o.fanouts.empty() && static_cast<std::int64_t>(o.fanouts.size()) != o.layers) {
     throw ConfigError(fmt::format("--fanouts gives {} values for {} layers: give one per layer",
                                   o.fanouts.size(), o.layers));
@@ -257,7 +268,43 @@ std::string rankStateFile(const std::string& dir, int rank) {
 // Set by SIGTERM / SIGUSR1 (Slurm's pre-emption warnings; mpirun forwards SIGUSR1 to the
 // ranks): the ranks agree at the next step boundary to write a checkpoint and stop.
 std::atomic<int> g_stop_signal{0};
+std::atomic<bool> g_stop_agreed{false};
 extern "C" void onStopSignal(int signal) { g_stop_signal.store(signal); }
+
+// A stop signal also arrives when a rank has died (srun --kill-on-bad-exit sends SIGTERM to
+// the others); their agreement to stop then never completes, as the dead rank is part of it.
+// So once a signal is in, the ranks get kStopGraceSeconds to agree, or the process exits
+// (143, like an unhandled SIGTERM) instead of waiting for Slurm's SIGKILL.
+constexpr double kStopGraceSeconds = 10.0;
+class StopWatchdog {
+ public:
+  explicit StopWatchdog(int rank) : thread_([this, rank] { watch(rank); }) {}
+  ~StopWatchdog() {
+    done_ = true;
+    thread_.join();
+  }
+  StopWatchdog(const StopWatchdog&) = delete;
+  StopWatchdog& operator=(const StopWatchdog&) = delete;
+
+ private:
+  void watch(int rank) {
+    std::optional<Clock::time_point> since;
+    while (!done_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (g_stop_signal.load() == 0 || g_stop_agreed.load()) continue;
+      if (!since) since = Clock::now();
+      if (secondsSince(*since) > kStopGraceSeconds) {
+        std::fprintf(stderr, "rank %d: signal %d received but the ranks did not agree to stop "
+                     "within %.0f s (a rank has probably died); exiting without a checkpoint\n",
+                     rank, g_stop_signal.load(), kStopGraceSeconds);
+        std::fflush(stderr);
+        std::_Exit(143);
+      }
+    }
+  }
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 // What an epoch has summed so far on this rank; part of a mid-epoch checkpoint, so that a
 // resumed epoch reports the same loss as an uninterrupted one.
@@ -269,9 +316,9 @@ struct EpochTotals {
 };
 
 // The training options that decide the trajectory: a resumed run must use the checkpoint's.
-const char* const kTrajectoryOptions[] = {"model",     "features", "batch_size", "dim",
-                                          "layers",    "fanouts",  "negatives",  "lr",
-                                          "l2",        "seed"};
+const char* const kTrajectoryOptions[] = {"model", "features",  "remote_neighbours",
+                                          "batch_size", "dim",  "layers", "fanouts",
+                                          "negatives",  "lr",   "l2",     "seed"};
 
 class DistTrainer {
  public:
@@ -342,7 +389,9 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
   so.negatives = o_.negatives;
   so.batch_size = o_.batch_size;
   so.seed = o_.seed;
-  if (world_ > 1) remote_ = std::make_unique<CommNeighborSource>(sampling_group_, book_);
+  if (world_ > 1 && o_.remote_neighbours) {
+    remote_ = std::make_unique<CommNeighborSource>(sampling_group_, book_);
+  }
   sampler_ = std::make_unique<NeighborSampler>(shard_, book_, stats_, so, remote_.get());
   if (remote_) remote_->setOwner(sampler_.get());
 
@@ -384,8 +433,8 @@ bool DistTrainer::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTot
     if (model_->options().item_input != NodeInput::kId) {
       const RowRequest request = feature_exchange_->plan(int64Tensor(in.feature_nodes));
       feature_rows = feature_exchange_->fetch(request, features_);
-      totals.feature_bytes +=
-          static_cast<double>(request.served_rows.numel() * features_.size(1) * 4);
+      totals.feature_bytes += static_cast<double>(request.rowsServedToOthers(rank_) *
+                                                  features_.size(1) * 4);
     }
     totals.exchange += secondsSince(t);
     t = Clock::now();
@@ -439,6 +488,7 @@ bool DistTrainer::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTot
       torch::Tensor stop = torch::full({1}, g_stop_signal.load() != 0 ? 1 : 0, torch::kInt32);
       group_->allReduce(stop)->wait();
       if (stop.item<int>() > 0) {
+        g_stop_agreed = true;
         writeCheckpoint(epoch, batch.step + 1, totals, /*finished=*/false);
         return false;
       }
@@ -608,14 +658,18 @@ DistTrainResult DistTrainer::run() {
       throw ConfigError(fmt::format("cannot write --metrics-out {}", o_.metrics_out));
     }
   }
+  std::unique_ptr<StopWatchdog> watchdog;
   if (!o_.checkpoint_dir.empty()) {
     std::signal(SIGTERM, onStopSignal);
     std::signal(SIGUSR1, onStopSignal);
+    watchdog = std::make_unique<StopWatchdog>(rank_);
   }
   if (lead && !o_.quiet) {
-    spdlog::info("training {} ({} input) on {} ranks: {} steps of {} seeds per epoch, fanouts {}",
-                 o_.model, o_.features, world_, sampler_->stepsPerEpoch(), o_.batch_size,
-                 fmt::join(o_.fanouts, ","));
+    spdlog::info("training {} ({} input) on {} ranks ({} backend): {} steps of {} seeds per "
+                 "epoch, fanouts {}{}",
+                 o_.model, o_.features, world_, group_->backendName(), sampler_->stepsPerEpoch(),
+                 o_.batch_size, fmt::join(o_.fanouts, ","),
+                 world_ > 1 && !o_.remote_neighbours ? ", local part + halo only" : "");
   }
   DistTrainResult result;
   for (std::int64_t epoch = first_epoch; epoch < o_.epochs; ++epoch) {
@@ -662,6 +716,7 @@ DistTrainResult DistTrainer::run() {
 
 nlohmann::json toJson(const DistTrainOptions& o) {
   return {{"parts", o.parts_dir},   {"model", o.model},      {"features", o.features},
+          {"remote_neighbours", o.remote_neighbours},
           {"epochs", o.epochs},     {"batch_size", o.batch_size}, {"dim", o.dim},
           {"layers", o.layers},     {"fanouts", o.fanouts},  {"negatives", o.negatives},
           {"lr", o.lr},             {"l2", o.l2},            {"seed", o.seed},
@@ -673,6 +728,7 @@ DistTrainOptions distTrainOptionsFromJson(const nlohmann::json& j) {
   o.parts_dir = j.at("parts").get<std::string>();
   o.model = j.at("model").get<std::string>();
   o.features = j.at("features").get<std::string>();
+  o.remote_neighbours = j.at("remote_neighbours").get<bool>();
   o.epochs = j.at("epochs").get<std::int64_t>();
   o.batch_size = j.at("batch_size").get<std::int64_t>();
   o.dim = j.at("dim").get<std::int64_t>();

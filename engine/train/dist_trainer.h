@@ -31,6 +31,10 @@ struct DistTrainOptions {
   std::int64_t eval_every = 1;  // 0: evaluate only after the last epoch
   std::vector<std::int64_t> ks = {20};
   int sampler_threads = 1;        // per rank; one when neighbours come from other ranks
+  // false: neighbours of nodes owned elsewhere are not drawn (local part + halo only); no
+  // sampling traffic, but the batches then depend on the partition (docs/sampler.md).
+  bool remote_neighbours = true;
+  std::string backend = "auto";   // auto | mpi | nccl (gradients and exchanges)
   std::int64_t queue_batches = 4;  // batches sampled ahead of the training step
   std::string metrics_out;         // JSON lines, written by rank 0; empty: none
   // Checkpoint folder: written at the end, every `checkpoint_every` epochs, and when SIGTERM or

@@ -61,7 +61,7 @@ ShardedEmbedding::Rows ShardedEmbedding::fetch(const torch::Tensor& ids) const {
   Rows out;
   out.request = exchange_.plan(ids);
   out.rows = exchange_.fetch(out.request, table_).requires_grad_(true);
-  bytes_sent_ += out.request.served_rows.numel() * dim() * 4;
+  bytes_sent_ += out.request.rowsServedToOthers(exchange_.rank()) * dim() * 4;
   return out;
 }
 
@@ -70,7 +70,7 @@ void ShardedEmbedding::step(const Rows& rows) {
   const torch::Tensor grad =
       rows.rows.grad().defined() ? rows.rows.grad() : torch::zeros_like(rows.rows);
   exchange_.pushGradients(rows.request, grad, grad_);
-  bytes_sent_ += grad.numel() * 4;
+  bytes_sent_ += rows.request.rowsAskedOfOthers(exchange_.rank()) * dim() * 4;
   // Every rank steps its counter, with or without rows asked of it, so that the bias
   // corrections stay the same on every rank (and the same as on one rank).
   ++steps_;

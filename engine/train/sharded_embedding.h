@@ -66,7 +66,7 @@ class ShardedEmbedding {
   const torch::Tensor& table() const { return table_; }
   std::int64_t dim() const { return table_.size(1); }
   const RowExchange& exchange() const { return exchange_; }
-  // Bytes this rank sent in fetch answers and gradient pushes so far.
+  // Bytes this rank sent to other ranks in fetch answers and gradient pushes so far.
   std::int64_t bytesSent() const { return bytes_sent_; }
 
  private:

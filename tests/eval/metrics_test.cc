@@ -70,24 +70,38 @@ TEST(RankingEvaluator, MasksTrainingItemsAndSkipsUsersWithoutTest) {
   EXPECT_DOUBLE_EQ(j["recall@3"].get<double>(), 1.0);
 }
 
-// One user tested on item 1 (warm) and item 3 (cold); scores rank 3 > 1 > 2 > 0 with item 0
-// masked. At k = 1 the cold item is hit, the warm one missed.
-TEST(RankingEvaluator, ReportsColdAndWarmItemsApart) {
+// One user tested on item 1 (warm) and item 3 (cold), item 0 masked as a training item, items
+// 3 and 4 cold. The cold metrics rank the cold items among themselves, the warm metrics the
+// warm items among themselves; the plain metrics rank everything.
+TEST(RankingEvaluator, RanksColdAmongColdAndWarmAmongWarm) {
   Csr train = userItemCsr({{0, 0}}, 1);
   Csr test = userItemCsr({{0, 1}, {0, 3}}, 1);
   RankingEvalOptions options;
   options.ks = {1};
-  options.cold_items = {3};
-  RankingEvaluator evaluator(train, test, 4, options);
-  UserScorer scorer = [](const torch::Tensor& users) {
-    return torch::tensor({9.0f, 2.0f, 1.0f, 3.0f}).repeat({users.size(0), 1});
+  options.cold_items = {3, 4};
+  RankingEvaluator evaluator(train, test, 5, options);
+  auto scoring = [](std::vector<float> scores) -> UserScorer {
+    return [scores](const torch::Tensor& users) {
+      return torch::tensor(scores).repeat({users.size(0), 1});
+    };
   };
-  nlohmann::json j = toJson(evaluator.evaluate(scorer));
+  // Cold item 3 first overall: warm item 1 is still first among the warm ones.
+  nlohmann::json j = toJson(evaluator.evaluate(scoring({9.0f, 2.0f, 1.0f, 3.0f, 0.5f})));
   EXPECT_DOUBLE_EQ(j["recall@1"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(j["recall@1_cold"].get<double>(), 1.0);
-  EXPECT_DOUBLE_EQ(j["recall@1_warm"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(j["recall@1_warm"].get<double>(), 1.0);
   EXPECT_EQ(j["eval_users_cold"], 1);
   EXPECT_EQ(j["eval_users_warm"], 1);
+  // Warm items above cold item 3 overall, cold item 4 above it among the cold ones.
+  j = toJson(evaluator.evaluate(scoring({9.0f, 5.0f, 4.0f, 1.0f, 2.0f})));
+  EXPECT_DOUBLE_EQ(j["recall@1"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(j["recall@1_cold"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(j["recall@1_warm"].get<double>(), 1.0);
+  // The same cold item first among the cold ones although warm items outrank it overall.
+  j = toJson(evaluator.evaluate(scoring({9.0f, 1.5f, 4.0f, 3.0f, 2.0f})));
+  EXPECT_DOUBLE_EQ(j["recall@1"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(j["recall@1_cold"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["recall@1_warm"].get<double>(), 0.0);
 }
 
 TEST(RankingEvaluator, PopularityScorerRanksByTrainingDegree) {

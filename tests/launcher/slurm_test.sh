@@ -227,5 +227,32 @@ check "refused submission fails" test "$rc" -ne 0
 check "refusal names the train job" contains refused.out "sbatch refused the train job"
 check "jobs before the refused one cancelled" test "$(job_field "$(step_id refused partition)" JobState)" = CANCELLED
 
+# 6. A rank killed with SIGKILL mid-run ends the whole job within seconds, naming the task,
+#    and leaves no process behind (srun --kill-on-bad-exit).
+id=$(KGREC=$KGREC PARTS=$WORK/run/parts OUT=$WORK/ckpt-kill EPOCHS=100000 \
+     EXTRA_ARGS="--batch-size 16 --eval-every 0" \
+     sbatch --parsable --ntasks=2 --output="$WORK/train-kill.out" "$SLURM_DIR/train.sbatch")
+victim=
+for _ in $(seq 600); do
+  if [ -s "$WORK/ckpt-kill/metrics.jsonl" ] || grep -q "training" "$WORK/train-kill.out" 2> /dev/null; then
+    for pid in $(pgrep -f "train $WORK/run/parts --ckpt $WORK/ckpt-kill"); do
+      if tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx "SLURM_PROCID=1"; then victim=$pid; fi
+    done
+    [ -n "$victim" ] && break
+  fi
+  sleep 0.2
+done
+check "found task 1's process" test -n "$victim"
+killed_at=$SECONDS
+[ -n "$victim" ] && kill -9 "$victim"
+check "job with a killed rank leaves the queue" wait_jobs 60 "$id"
+elapsed=$((SECONDS - killed_at))
+echo "slurm test: job ended ${elapsed} s after the kill ($(job_field "$id" JobState) $(job_field "$id" ExitCode))"
+check "killed rank: within 20 s (10 s grace to agree on a checkpoint)" test "$elapsed" -le 20
+check "killed rank: job failed" test "$(job_field "$id" JobState)" = FAILED
+check "killed rank: the task is named" contains train-kill.out "task 1"
+sleep 1
+check "killed rank: no process left" test -z "$(pgrep -f "train $WORK/run/parts --ckpt $WORK/ckpt-kill")"
+
 echo "slurm checks: $passes passed, $failures failed"
 exit $((failures > 0))
