@@ -187,8 +187,8 @@ void runOnRanks(int ranks, const std::vector<std::string>& args) {
 
 void addTrainFlags(CLI::App* cmd, TrainOptions* o) {
   cmd->add_option("--model", o->model,
-                  "Model: lightgcn (either input), sage (a partition folder)")
-      ->check(CLI::IsMember({"lightgcn", "sage"}))->capture_default_str();
+                  "Model: lightgcn (either input), sage or rgcn (a partition folder)")
+      ->check(CLI::IsMember({"lightgcn", "sage", "rgcn"}))->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "Training epochs")->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size,
                   "BPR triples per step (over all ranks when training on partitions)")
@@ -283,6 +283,9 @@ int run(int argc, char** argv) {
                               "Neighbours sampled per layer, nearest hop first, e.g. 10,10,5 "
                               "(-1: all; default 10 per layer)")
       ->delimiter(',');
+  partitions_only->add_option("--bases", dist_options.bases,
+                              "rgcn: basis matrices per layer (0: min(8, relations))")
+      ->capture_default_str();
   partitions_only->add_option("--negatives", dist_options.negatives,
                               "Negative items per (user, positive)")->capture_default_str();
   partitions_only->add_option("--sampler-threads", dist_options.sampler_threads,
@@ -418,7 +421,7 @@ int run(int argc, char** argv) {
   } else if (*train_cmd) {
     for (const char* flag : {"--features", "--fanouts", "--negatives", "--sampler-threads",
                              "--queue", "--log-dir", "--ckpt-every", "--resume",
-                             "--local-sampling", "--backend"}) {
+                             "--local-sampling", "--backend", "--bases"}) {
       if (train_cmd->count(flag) > 0) {
         throw ConfigError(fmt::format("{} applies to training on a partition folder; {} is a "
                                       "dataset file", flag, train_options.dataset_path));

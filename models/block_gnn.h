@@ -7,6 +7,9 @@
 //   sage      GraphSAGE/PinSage-style: each layer mixes a node's own representation with the
 //             weighted sum of its neighbours through two learned matrices (ReLU between
 //             layers); the output is the last layer.
+//   rgcn      R-GCN (Schlichtkrull et al. 2018): like sage, but each neighbour's message goes
+//             through its relation's matrix W_r = sum_b a_rb V_b (basis decomposition, so that
+//             many relations stay cheap).
 // A node's layer-0 representation is its learnable ID embedding, or for items and entities
 // with frozen LM features, the features through a trainable linear adapter, or both summed
 // (NodeInput). The ID embeddings are not part of the module: they are sharded over the ranks
@@ -35,6 +38,7 @@ struct BlockTensors {
   CsrTensors csr;           // num_dst rows over the sources, values = edge weights
   torch::Tensor edge_dst;   // [E] int64: destination row of each edge (autograd path)
   torch::Tensor edge_src;   // [E] int64
+  torch::Tensor edge_relation;  // [E] int64: the dataset's relation id
   std::int64_t num_dst = 0;
   std::int64_t num_src = 0;
   static BlockTensors from(const Block& block, torch::Device device);
@@ -45,11 +49,13 @@ struct BlockTensors {
 torch::Tensor aggregate(const BlockTensors& block, const torch::Tensor& h_src);
 
 struct BlockGnnOptions {
-  std::string model = "lightgcn";  // lightgcn | sage
+  std::string model = "lightgcn";  // lightgcn | sage | rgcn
   std::int64_t dim = 64;
   std::int64_t layers = 3;
   NodeInput item_input = NodeInput::kId;  // for items and entities
   std::int64_t feature_dim = 0;           // LM feature width; needed unless item_input is kId
+  std::int64_t num_relations = 0;         // rgcn: relation ids are 0 .. num_relations - 1
+  std::int64_t num_bases = 8;             // rgcn: basis matrices per layer (<= num_relations)
 };
 
 class BlockGnnImpl : public torch::nn::Module {
@@ -74,10 +80,17 @@ class BlockGnnImpl : public torch::nn::Module {
   torch::Tensor forward(const std::vector<BlockTensors>& blocks, const torch::Tensor& h0,
                         std::int64_t num_out) const;
 
+  // rgcn, layer l: the bases V [num_bases, dim, dim] (a message is h V_b), the coefficients
+  // a [num_relations, num_bases], and the self-loop term.
+  torch::Tensor& bases(std::int64_t l) { return bases_.at(l); }
+  torch::Tensor& coefficients(std::int64_t l) { return coefficients_.at(l); }
+  torch::nn::Linear& self(std::int64_t l) { return self_.at(l); }
+
  private:
   BlockGnnOptions options_;
   torch::nn::Linear adapter_{nullptr};
-  std::vector<torch::nn::Linear> self_, neighbor_;  // sage only, one per layer
+  std::vector<torch::nn::Linear> self_, neighbor_;  // sage and rgcn (self only), per layer
+  std::vector<torch::Tensor> bases_, coefficients_;  // rgcn, per layer
 };
 TORCH_MODULE(BlockGnn);
 

@@ -84,13 +84,16 @@ nlohmann::json readJsonFile(const std::string& path, const char* what) {
   }
 }
 
-BlockGnnOptions modelOptions(const DistTrainOptions& o, std::int64_t feature_dim) {
+BlockGnnOptions modelOptions(const DistTrainOptions& o, std::int64_t feature_dim,
+                             std::int64_t num_relations) {
   BlockGnnOptions mo;
   mo.model = o.model;
   mo.dim = o.dim;
   mo.layers = o.layers;
   mo.item_input = parseNodeInput(o.features);
   mo.feature_dim = feature_dim;
+  mo.num_relations = num_relations;
+  mo.num_bases = o.bases > 0 ? o.bases : std::min<std::int64_t>(8, num_relations);
   return mo;
 }
 
@@ -316,7 +319,7 @@ struct EpochTotals {
 };
 
 // The training options that decide the trajectory: a resumed run must use the checkpoint's.
-const char* const kTrajectoryOptions[] = {"model", "features",  "remote_neighbours",
+const char* const kTrajectoryOptions[] = {"model", "features",  "remote_neighbours", "bases",
                                           "batch_size", "dim",  "layers", "fanouts",
                                           "negatives",  "lr",   "l2",     "seed"};
 
@@ -396,7 +399,8 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
   if (remote_) remote_->setOwner(sampler_.get());
 
   torch::manual_seed(o_.seed);  // the dense weights: the same on every rank and every P
-  model_ = BlockGnn(modelOptions(o_, shard_.lm.cols));
+  model_ = BlockGnn(modelOptions(o_, shard_.lm.cols,
+                                 static_cast<std::int64_t>(shard_.relation_names.size())));
   features_ = ownedFeatures(shard_);
   feature_exchange_ =
       std::make_unique<RowExchange>(group_, std::make_shared<PartitionBookOwnership>(book_));
@@ -574,6 +578,7 @@ void DistTrainer::writeCheckpoint(std::int64_t epoch, std::int64_t next_step,
                                      {"ranks", world_},
                                      {"dataset", manifest_.value("dataset", std::string())},
                                      {"feature_dim", model_->options().feature_dim},
+                                     {"num_relations", model_->options().num_relations},
                                      {"options", toJson(o_)},
                                      {"metrics", last_metrics_}};
     writeFileAtomically(manifest_path, manifest.dump(2) + "\n");
@@ -716,7 +721,7 @@ DistTrainResult DistTrainer::run() {
 
 nlohmann::json toJson(const DistTrainOptions& o) {
   return {{"parts", o.parts_dir},   {"model", o.model},      {"features", o.features},
-          {"remote_neighbours", o.remote_neighbours},
+          {"remote_neighbours", o.remote_neighbours}, {"bases", o.bases},
           {"epochs", o.epochs},     {"batch_size", o.batch_size}, {"dim", o.dim},
           {"layers", o.layers},     {"fanouts", o.fanouts},  {"negatives", o.negatives},
           {"lr", o.lr},             {"l2", o.l2},            {"seed", o.seed},
@@ -729,6 +734,7 @@ DistTrainOptions distTrainOptionsFromJson(const nlohmann::json& j) {
   o.model = j.at("model").get<std::string>();
   o.features = j.at("features").get<std::string>();
   o.remote_neighbours = j.at("remote_neighbours").get<bool>();
+  o.bases = j.at("bases").get<std::int64_t>();
   o.epochs = j.at("epochs").get<std::int64_t>();
   o.batch_size = j.at("batch_size").get<std::int64_t>();
   o.dim = j.at("dim").get<std::int64_t>();
@@ -780,7 +786,8 @@ nlohmann::json evaluateDistCheckpoint(const std::string& dir, std::vector<std::i
       orderOwnedNodes(d.graph, std::vector<std::int32_t>(d.nodes.numNodes(), 0), 1));
   const Shard shard = buildShard(d, book, 0, features ? &*features : nullptr);
   const GraphStats stats = graphStats(d);
-  BlockGnn model(modelOptions(o, feature_dim));
+  BlockGnn model(modelOptions(o, feature_dim,
+                              static_cast<std::int64_t>(d.relation_names.size())));
   torch::load(model, dir + "/model.pt");
   model->eval();
   torch::Tensor table;

@@ -17,7 +17,8 @@ namespace kgrec {
 
 struct DistTrainOptions {
   std::string parts_dir;
-  std::string model = "lightgcn";  // lightgcn | sage
+  std::string model = "lightgcn";  // lightgcn | sage | rgcn
+  std::int64_t bases = 0;          // rgcn basis matrices per layer; 0: min(8, relations)
   std::string features = "id";     // id | lm | both: layer-0 input of items and entities
   std::int64_t epochs = 10;
   std::int64_t batch_size = 2048;  // global: (user, positive) seeds per step over all ranks

@@ -3,7 +3,7 @@
 #  - `kgrec demo` (prepare -> embed -> partition -> 2-rank training -> eval) runs;
 #  - with the same global batch and seed, 1, 2 and 4 ranks follow the same loss curve and end
 #    with the same parameters (the ID-embedding table and the dense weights), to float
-#    tolerance, for lightgcn and for sage with LM features (dense weights all-reduced);
+#    tolerance, for lightgcn, and for sage and rgcn with LM features (dense weights all-reduced);
 #  - the single-process evaluation of a 2-rank checkpoint equals the 2-rank evaluation;
 #  - a rank count that does not match the parts fails on every rank, without hanging;
 #  - a rank killed mid-epoch ends the whole job within seconds, non-zero, naming the rank,
@@ -54,7 +54,7 @@ for parts in 1 2 4; do
   check "partition into $parts" test $? -eq 0
 done
 
-for model in "lightgcn id" "sage lm" "sage both"; do
+for model in "lightgcn id" "sage lm" "sage both" "rgcn lm"; do
   set -- $model
   name="$1-$2"
   for ranks in 1 2 4; do
