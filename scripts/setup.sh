@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev       # tests and benchmarks
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libicu-dev                          # Unicode data for the BERT tokenizer
+  gnuplot-nox python3                 # bench/scaling/: plots, and the report and cost model scripts
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
