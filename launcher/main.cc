@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "engine/common/atomic_output.h"
@@ -157,6 +158,34 @@ auto onEveryRank(const MpiRuntime& mpi, Job&& job) {
   }
 }
 
+// "NAME=F1,F2,..." per relation; ConfigError naming the malformed one.
+std::map<std::string, std::vector<std::int64_t>> parseRelationFanouts(
+    const std::vector<std::string>& specs) {
+  std::map<std::string, std::vector<std::int64_t>> out;
+  for (const std::string& spec : specs) {
+    const auto eq = spec.find('=');
+    std::vector<std::int64_t> fanouts;
+    bool ok = eq != std::string::npos && eq > 0 && eq + 1 < spec.size();
+    for (std::size_t start = eq + 1; ok && start <= spec.size();) {
+      const std::size_t end = std::min(spec.find(',', start), spec.size());
+      try {
+        std::size_t used = 0;
+        fanouts.push_back(std::stoll(spec.substr(start, end - start), &used));
+        ok = used == end - start;
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      start = end + 1;
+    }
+    if (!ok) {
+      throw ConfigError(fmt::format("--relation-fanouts {}: expected NAME=F1,F2,... with one "
+                                    "integer per layer, e.g. interacted_by=5,5", spec));
+    }
+    out[spec.substr(0, eq)] = fanouts;
+  }
+  return out;
+}
+
 // Runs this kgrec binary with `args` on `ranks` MPI ranks (mpirun from PATH) and waits;
 // Error when mpirun cannot start or the job fails.
 void runOnRanks(int ranks, const std::vector<std::string>& args) {
@@ -283,6 +312,12 @@ int run(int argc, char** argv) {
                               "Neighbours sampled per layer, nearest hop first, e.g. 10,10,5 "
                               "(-1: all; default 10 per layer)")
       ->delimiter(',');
+  std::vector<std::string> relation_fanouts;
+  partitions_only->add_option("--relation-fanouts", relation_fanouts,
+                              "A relation's own budget per layer, NAME=F1,F2,... (repeatable); "
+                              "the other relations share --fanouts");
+  partitions_only->add_flag("--replace", dist_options.replace,
+                            "Sample neighbours with replacement");
   partitions_only->add_option("--bases", dist_options.bases,
                               "rgcn: basis matrices per layer (0: min(8, relations))")
       ->capture_default_str();
@@ -394,6 +429,7 @@ int run(int argc, char** argv) {
     MpiRuntime mpi(&argc, &argv);
     logAsRank(mpi.rank(), log_dir);
     dist_options.parts_dir = train_options.dataset_path;
+    dist_options.relation_fanouts = parseRelationFanouts(relation_fanouts);
     dist_options.model = train_options.model;
     dist_options.epochs = train_options.epochs;
     dist_options.batch_size = train_options.batch_size;
@@ -421,7 +457,8 @@ int run(int argc, char** argv) {
   } else if (*train_cmd) {
     for (const char* flag : {"--features", "--fanouts", "--negatives", "--sampler-threads",
                              "--queue", "--log-dir", "--ckpt-every", "--resume",
-                             "--local-sampling", "--backend", "--bases"}) {
+                             "--local-sampling", "--backend", "--bases", "--relation-fanouts",
+                             "--replace"}) {
       if (train_cmd->count(flag) > 0) {
         throw ConfigError(fmt::format("{} applies to training on a partition folder; {} is a "
                                       "dataset file", flag, train_options.dataset_path));

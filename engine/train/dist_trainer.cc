@@ -320,6 +320,7 @@ struct EpochTotals {
 
 // The training options that decide the trajectory: a resumed run must use the checkpoint's.
 const char* const kTrajectoryOptions[] = {"model", "features",  "remote_neighbours", "bases",
+                                          "relation_fanouts", "replace",
                                           "batch_size", "dim",  "layers", "fanouts",
                                           "negatives",  "lr",   "l2",     "seed"};
 
@@ -389,6 +390,16 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
   stats_ = gatherGraphStats(*group_, shard_, book_);
   SamplerOptions so;
   so.fanouts = o_.fanouts;
+  so.replace = o_.replace;
+  for (const auto& [name, fanouts] : o_.relation_fanouts) {
+    const auto& names = shard_.relation_names;
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      throw ConfigError(fmt::format("--relation-fanouts {}: the graph has no such relation; its "
+                                    "relations are {}", name, fmt::join(names, ", ")));
+    }
+    so.relation_fanouts[static_cast<std::int32_t>(it - names.begin())] = fanouts;
+  }
   so.negatives = o_.negatives;
   so.batch_size = o_.batch_size;
   so.seed = o_.seed;
@@ -722,6 +733,7 @@ DistTrainResult DistTrainer::run() {
 nlohmann::json toJson(const DistTrainOptions& o) {
   return {{"parts", o.parts_dir},   {"model", o.model},      {"features", o.features},
           {"remote_neighbours", o.remote_neighbours}, {"bases", o.bases},
+          {"relation_fanouts", o.relation_fanouts}, {"replace", o.replace},
           {"epochs", o.epochs},     {"batch_size", o.batch_size}, {"dim", o.dim},
           {"layers", o.layers},     {"fanouts", o.fanouts},  {"negatives", o.negatives},
           {"lr", o.lr},             {"l2", o.l2},            {"seed", o.seed},
@@ -735,6 +747,9 @@ DistTrainOptions distTrainOptionsFromJson(const nlohmann::json& j) {
   o.features = j.at("features").get<std::string>();
   o.remote_neighbours = j.at("remote_neighbours").get<bool>();
   o.bases = j.at("bases").get<std::int64_t>();
+  o.relation_fanouts =
+      j.at("relation_fanouts").get<std::map<std::string, std::vector<std::int64_t>>>();
+  o.replace = j.at("replace").get<bool>();
   o.epochs = j.at("epochs").get<std::int64_t>();
   o.batch_size = j.at("batch_size").get<std::int64_t>();
   o.dim = j.at("dim").get<std::int64_t>();

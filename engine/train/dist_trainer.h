@@ -8,6 +8,7 @@
 // 2, 4 follow the same trajectory (docs/distributed.md).
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct DistTrainOptions {
   std::int64_t dim = 64;
   std::int64_t layers = 3;
   std::vector<std::int64_t> fanouts;  // per layer, nearest hop first; empty: 10 per layer
+  // Own per-layer budgets for relations by name (the others share `fanouts`).
+  std::map<std::string, std::vector<std::int64_t>> relation_fanouts;
+  bool replace = false;  // sample neighbours with replacement
   std::int64_t negatives = 1;
   double lr = 0.001;
   double l2 = 1e-4;

@@ -73,6 +73,19 @@ for model in "lightgcn id" "sage lm" "sage both" "rgcn lm"; do
   check "$name: training moved the loss" test "$(field "$name-1.jsonl" loss | sort -u | wc -l)" -eq 2
 done
 
+# Per-relation fanouts and sampling with replacement, named by relation: the same trajectory
+# on 1 and 2 ranks; an unknown relation name is refused with the graph's names.
+for ranks in 1 2; do
+  mpi "$ranks" train "p$ranks" --model rgcn --features lm --epochs 1 --batch-size 128 --dim 16 \
+    --layers 2 --fanouts 4,2 --relation-fanouts interacted_by=2,1 --replace \
+    --metrics-out "rel-$ranks.jsonl" > "rel-$ranks.out" 2> "rel-$ranks.err"
+  check "relation fanouts on $ranks ranks train" test $? -eq 0
+done
+check "relation fanouts: loss on 2 ranks = on 1" close rel-1.jsonl rel-2.jsonl loss 1e-5
+mpi 1 train p1 --relation-fanouts nosuchrelation=2,2 --layers 2 > norel.out 2> norel.err
+check "unknown relation refused" test $? -ne 0
+check "unknown relation: the graph's names listed" contains norel.err "interacted_by"
+
 "$KGREC" eval sage-lm-2 > eval.json 2> eval.err
 check "eval of a 2-rank checkpoint in one process" test $? -eq 0
 tail -n 1 sage-lm-2.jsonl > last.jsonl
