@@ -3,20 +3,15 @@
 # file and line, and that a failed command leaves no output behind.
 # Usage: cli_test.sh KGREC_BINARY
 set -uo pipefail
+# shellcheck source=../checks.sh
+source "$(cd "$(dirname "$0")/.." && pwd)/checks.sh"
 KGREC=$1
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-passes=0
-failures=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
 run() {  # run CMD...: captures exit code, stdout and stderr
   "$@" > out.txt 2> err.txt; rc=$?
 }
-contains() { grep -q -- "$2" "$1"; }
 
 run "$KGREC" --help
 check "help exits 0" test "$rc" -eq 0

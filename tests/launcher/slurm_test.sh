@@ -13,6 +13,8 @@
 # Exit: 0 passed, 1 a check failed, 77 skipped (Slurm not installed, not root, or the daemons
 # do not start).
 set -euo pipefail
+# shellcheck source=../checks.sh
+source "$(cd "$(dirname "$0")/.." && pwd)/checks.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 KGREC_BINARY" >&2; exit 2; }
 KGREC=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -118,14 +120,6 @@ if [ "$state" != idle ]; then
 fi
 echo "slurm test: private Slurm up (node $node, ports $ctld_port-$((ctld_port + 1)), in $WORK)"
 
-passes=0
-failures=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-contains() { grep -q -- "$2" "$1" 2> /dev/null; }
 has() { [[ "$1" == *"$2"* ]]; }
 wait_jobs() {  # wait_jobs SECONDS ID...: polls squeue until none of the jobs is left
   local limit=$1 ids

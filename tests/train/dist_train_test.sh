@@ -10,6 +10,8 @@
 #    and leaves no process behind.
 # Usage: dist_train_test.sh KGREC CHECKPOINT_DIFF MPIRUN
 set -uo pipefail
+# shellcheck source=../checks.sh
+source "$(cd "$(dirname "$0")/.." && pwd)/checks.sh"
 KGREC=$1
 DIFF=$2
 MPIRUN=$3
@@ -21,13 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$WORK"
-passes=0
-failures=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
-contains() { grep -q -- "$2" "$1"; }
 mpi() {  # mpi RANKS ARGS...: kgrec on RANKS ranks, one compute thread each
   local ranks=$1; shift
   "$MPIRUN" -np "$ranks" --oversubscribe --bind-to none "$KGREC" --threads 1 "$@"

@@ -1,0 +1,10 @@
+# Sourced by the shell tests (tests/launcher/*.sh, tests/train/*.sh): named checks that count
+# passes and failures, so that one run reports every failing check instead of the first.
+passes=0
+failures=0
+check() {  # check NAME CONDITION...: runs CONDITION and reports it under NAME
+  local name=$1
+  shift
+  if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+contains() { grep -q -- "$2" "$1" 2> /dev/null; }  # contains FILE PATTERN
