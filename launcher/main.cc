@@ -216,8 +216,8 @@ void runOnRanks(int ranks, const std::vector<std::string>& args) {
 
 void addTrainFlags(CLI::App* cmd, TrainOptions* o) {
   cmd->add_option("--model", o->model,
-                  "Model: lightgcn (either input), sage or rgcn (a partition folder)")
-      ->check(CLI::IsMember({"lightgcn", "sage", "rgcn"}))->capture_default_str();
+                  "Model: lightgcn (either input), sage, rgcn or kgat (a partition folder)")
+      ->check(CLI::IsMember({"lightgcn", "sage", "rgcn", "kgat"}))->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "Training epochs")->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size,
                   "BPR triples per step (over all ranks when training on partitions)")
@@ -261,6 +261,8 @@ int run(int argc, char** argv) {
   prepare->add_option("--text", prep.import.text, "Item texts, \"item<TAB>text\"");
   prepare->add_option("--entity-text", prep.import.entity_text, "Entity texts, \"entity<TAB>text\"");
   prepare->add_option("--movielens-dir", prep.import.movielens_dir, "MovieLens folder (u.data+u.item or ratings.dat+movies.dat)");
+  prepare->add_flag("!--no-kg", prep.import.movielens_kg,
+                    "MovieLens: do not derive the genre / year / decade KG (items keep their texts)");
   prepare->add_option("--min-rating", prep.import.min_rating, "Keep ratings >= this")->capture_default_str();
   prepare->add_option("--test-fraction", prep.import.test_fraction, "Per-user test share when no test file is given")->capture_default_str();
   prepare->add_option("--kg-items", prep.import.kg_items, "KG ids below this are items (default: the item count)");
@@ -320,6 +322,15 @@ int run(int argc, char** argv) {
                             "Sample neighbours with replacement");
   partitions_only->add_option("--bases", dist_options.bases,
                               "rgcn: basis matrices per layer (0: min(8, relations))")
+      ->capture_default_str();
+  partitions_only->add_option("--kg-loss", dist_options.kg_loss,
+                              "kgat's TransR loss on KG triples: alternate (steps of its own "
+                              "after each epoch's BPR steps, as KGAT; kgat's default), sum (added "
+                              "to every BPR step), off")
+      ->check(CLI::IsMember({"off", "sum", "alternate"}));
+  partitions_only->add_option("--kg-batch-size", dist_options.kg_batch_size,
+                              "KG triples per KG step over all ranks (--kg-loss alternate; 0: "
+                              "--batch-size)")
       ->capture_default_str();
   partitions_only->add_option("--negatives", dist_options.negatives,
                               "Negative items per (user, positive)")->capture_default_str();
@@ -458,7 +469,7 @@ int run(int argc, char** argv) {
     for (const char* flag : {"--features", "--fanouts", "--negatives", "--sampler-threads",
                              "--queue", "--log-dir", "--ckpt-every", "--resume",
                              "--local-sampling", "--backend", "--bases", "--relation-fanouts",
-                             "--replace"}) {
+                             "--replace", "--kg-loss", "--kg-batch-size"}) {
       if (train_cmd->count(flag) > 0) {
         throw ConfigError(fmt::format("{} applies to training on a partition folder; {} is a "
                                       "dataset file", flag, train_options.dataset_path));

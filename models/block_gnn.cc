@@ -1,8 +1,11 @@
 #include "models/block_gnn.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/normalization.h>
 
 #include "engine/common/error.h"
 
@@ -63,10 +66,38 @@ torch::Tensor aggregate(const BlockTensors& block, const torch::Tensor& h_src) {
       .index_add(0, block.edge_dst, messages);
 }
 
+torch::Tensor segmentSoftmax(const torch::Tensor& scores, const torch::Tensor& segment,
+                             std::int64_t num_segments) {
+  // Shifting by each segment's maximum keeps exp() finite; the shift cancels in the ratio, so
+  // it carries no gradient and is computed apart (one pass over the scores on the host).
+  const torch::Tensor s = scores.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const torch::Tensor seg = segment.to(torch::kCPU, torch::kInt64).contiguous();
+  torch::Tensor max =
+      torch::full({num_segments}, -std::numeric_limits<float>::infinity(), torch::kFloat32);
+  float* m = max.data_ptr<float>();
+  const float* sv = s.data_ptr<float>();
+  const std::int64_t* sg = seg.data_ptr<std::int64_t>();
+  for (std::int64_t e = 0; e < s.numel(); ++e) m[sg[e]] = std::max(m[sg[e]], sv[e]);
+  max = max.to(scores.device(), scores.scalar_type());
+  const torch::Tensor e = torch::exp(scores - max.index_select(0, segment));
+  const torch::Tensor sum = torch::zeros({num_segments}, scores.options()).index_add(0, segment, e);
+  return e / sum.index_select(0, segment);
+}
+
+namespace {
+// Glorot-uniform for a [.., fan_in, fan_out] parameter.
+torch::Tensor glorotUniform(at::IntArrayRef shape, std::int64_t fan_in, std::int64_t fan_out) {
+  const double bound = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+  return torch::empty(shape).uniform_(-bound, bound);
+}
+constexpr double kKgatLeakySlope = 0.2;  // KGAT's LeakyReLU
+}  // namespace
+
 BlockGnnImpl::BlockGnnImpl(const BlockGnnOptions& options) : options_(options) {
-  if (options_.model != "lightgcn" && options_.model != "sage" && options_.model != "rgcn") {
+  if (options_.model != "lightgcn" && options_.model != "sage" && options_.model != "rgcn" &&
+      options_.model != "kgat") {
     throw ConfigError(fmt::format("--model {}: unknown model; the distributed trainer trains "
-                                  "lightgcn, sage and rgcn", options_.model));
+                                  "lightgcn, sage, rgcn and kgat", options_.model));
   }
   if (options_.dim <= 0) throw ConfigError(fmt::format("--dim must be positive, got {}", options_.dim));
   if (options_.layers < 0) {
@@ -90,7 +121,18 @@ BlockGnnImpl::BlockGnnImpl(const BlockGnnOptions& options) : options_(options) {
                                     options_.num_bases, options_.num_relations));
     }
   }
-  if (options_.model != "lightgcn") {
+  if (options_.model == "kgat") {
+    if (options_.num_relations <= 0) throw ConfigError("kgat needs the graph's relation count");
+    const std::int64_t d = options_.dim, r = options_.num_relations;
+    relation_embedding_ = register_parameter("relation_embedding", glorotUniform({r, d}, r, d));
+    relation_projection_ = register_parameter("relation_projection", glorotUniform({r, d, d}, d, d));
+    for (std::int64_t l = 0; l < options_.layers; ++l) {
+      bi_sum_.push_back(register_module(fmt::format("bi_sum{}", l), torch::nn::Linear(d, d)));
+      bi_product_.push_back(
+          register_module(fmt::format("bi_product{}", l), torch::nn::Linear(d, d)));
+    }
+  }
+  if (options_.model == "sage" || options_.model == "rgcn") {
     for (std::int64_t l = 0; l < options_.layers; ++l) {
       self_.push_back(register_module(fmt::format("self{}", l),
                                       torch::nn::Linear(options_.dim, options_.dim)));
@@ -101,10 +143,10 @@ BlockGnnImpl::BlockGnnImpl(const BlockGnnOptions& options) : options_(options) {
       } else {
         // Glorot-uniform bases, coefficients uniform in [-1, 1] / sqrt(bases): a relation's
         // matrix then starts at about a single basis' scale.
-        const double bound = std::sqrt(6.0 / static_cast<double>(2 * options_.dim));
         bases_.push_back(register_parameter(
             fmt::format("bases{}", l),
-            torch::empty({options_.num_bases, options_.dim, options_.dim}).uniform_(-bound, bound)));
+            glorotUniform({options_.num_bases, options_.dim, options_.dim}, options_.dim,
+                          options_.dim)));
         const double c = 1.0 / std::sqrt(static_cast<double>(options_.num_bases));
         coefficients_.push_back(register_parameter(
             fmt::format("coefficients{}", l),
@@ -126,17 +168,84 @@ torch::Tensor BlockGnnImpl::inputs(std::int64_t num_nodes, const torch::Tensor& 
   return h;
 }
 
+namespace {
+void checkRelations(const BlockTensors& block, std::int64_t num_relations) {
+  KGREC_CHECK(block.edge_relation.numel() == 0 ||
+                  block.edge_relation.max().item<std::int64_t>() < num_relations,
+              "an edge has relation id {} but the model knows {} relations",
+              block.edge_relation.max().item<std::int64_t>(), num_relations);
+}
+}  // namespace
+
+torch::Tensor BlockGnnImpl::attentionScores(const BlockTensors& block,
+                                            const torch::Tensor& h_src) const {
+  checkRelations(block, options_.num_relations);
+  // One projection per relation present: the edges are grouped by relation, scored group by
+  // group, and the scores put back in edge order.
+  const torch::Tensor order = block.edge_relation.argsort();
+  const torch::Tensor counts =
+      torch::bincount(block.edge_relation, {}, options_.num_relations).to(torch::kCPU);
+  const std::int64_t* count = counts.data_ptr<std::int64_t>();
+  std::vector<torch::Tensor> scores;
+  std::int64_t begin = 0;
+  for (std::int64_t r = 0; r < options_.num_relations; ++r) {
+    if (count[r] == 0) continue;
+    const torch::Tensor edges = order.narrow(0, begin, count[r]);
+    begin += count[r];
+    const torch::Tensor w = relation_projection_[r];
+    const torch::Tensor tails =
+        torch::matmul(h_src.index_select(0, block.edge_src.index_select(0, edges)), w);
+    const torch::Tensor heads =
+        torch::matmul(h_src.index_select(0, block.edge_dst.index_select(0, edges)), w);
+    scores.push_back((tails * torch::tanh(heads + relation_embedding_[r])).sum(1));
+  }
+  if (scores.empty()) return torch::zeros({0}, h_src.options());
+  const torch::Tensor inverse =
+      torch::empty_like(order).index_copy_(0, order, torch::arange(order.numel(), order.options()));
+  return torch::cat(scores).index_select(0, inverse);
+}
+
+torch::Tensor BlockGnnImpl::transrDistance(const torch::Tensor& heads,
+                                           const torch::Tensor& relations,
+                                           const torch::Tensor& tails) const {
+  KGREC_CHECK(options_.model == "kgat", "the TransR distance belongs to kgat");
+  const torch::Tensor w = relation_projection_.index_select(0, relations);
+  const torch::Tensor h = torch::bmm(heads.unsqueeze(1), w).squeeze(1);
+  const torch::Tensor t = torch::bmm(tails.unsqueeze(1), w).squeeze(1);
+  return (h + relation_embedding_.index_select(0, relations) - t).pow(2).sum(1);
+}
+
+std::vector<torch::Tensor> BlockGnnImpl::kgParameters() const {
+  std::vector<torch::Tensor> params{relation_embedding_, relation_projection_};
+  // Not the adapter's bias: it cancels out of every distance (W_r (x + b) - W_r (y + b)), so
+  // its KG gradient is rounding noise, which Adam would scale up to full-size steps.
+  if (adapter_) params.push_back(adapter_->weight);
+  return params;
+}
+
+std::int64_t BlockGnnImpl::outputDim() const {
+  return options_.model == "kgat" ? options_.dim * (options_.layers + 1) : options_.dim;
+}
+
 torch::Tensor BlockGnnImpl::layer(std::int64_t l, const BlockTensors& block,
                                   const torch::Tensor& h_src) const {
+  if (options_.model == "kgat") {
+    const torch::Tensor alpha =
+        segmentSoftmax(attentionScores(block, h_src), block.edge_dst, block.num_dst);
+    const torch::Tensor neighbours =
+        torch::zeros({block.num_dst, h_src.size(1)}, h_src.options())
+            .index_add(0, block.edge_dst,
+                       h_src.index_select(0, block.edge_src) * alpha.unsqueeze(1));
+    const torch::Tensor self = h_src.narrow(0, 0, block.num_dst);
+    return torch::leaky_relu(bi_sum_[l].ptr()->forward(self + neighbours), kKgatLeakySlope) +
+           torch::leaky_relu(bi_product_[l].ptr()->forward(self * neighbours), kKgatLeakySlope);
+  }
   torch::Tensor out = self_.empty() ? torch::Tensor()
                                     : self_[l].ptr()->forward(h_src.narrow(0, 0, block.num_dst));
   if (options_.model == "rgcn") {
     // sum_e w_e W_{r_e} h_src = sum_b (sum_e w_e a_{r_e b} h_src) V_b: one weighted
     // aggregation per basis, then one matrix product per basis.
-    KGREC_CHECK(block.edge_relation.numel() == 0 ||
-                    block.edge_relation.max().item<std::int64_t>() < options_.num_relations,
-                "an edge has relation id {} but the model knows {} relations",
-                block.edge_relation.max().item<std::int64_t>(), options_.num_relations);
+    checkRelations(block, options_.num_relations);
     const torch::Tensor coef =
         coefficients_[l].index_select(0, block.edge_relation) * block.csr.values.unsqueeze(1);
     const torch::Tensor messages = h_src.index_select(0, block.edge_src);
@@ -157,6 +266,14 @@ torch::Tensor BlockGnnImpl::layer(std::int64_t l, const BlockTensors& block,
 torch::Tensor BlockGnnImpl::combine(const std::vector<torch::Tensor>& per_layer) const {
   KGREC_CHECK(!per_layer.empty(), "no layer representations to combine");
   if (options_.model == "lightgcn") return torch::stack(per_layer).mean(0);
+  if (options_.model == "kgat") {
+    std::vector<torch::Tensor> parts{per_layer.front()};
+    for (std::size_t l = 1; l < per_layer.size(); ++l) {
+      parts.push_back(torch::nn::functional::normalize(
+          per_layer[l], torch::nn::functional::NormalizeFuncOptions().p(2).dim(1)));
+    }
+    return torch::cat(parts, 1);
+  }
   return per_layer.back();
 }
 

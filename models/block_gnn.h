@@ -10,6 +10,12 @@
 //   rgcn      R-GCN (Schlichtkrull et al. 2018): like sage, but each neighbour's message goes
 //             through its relation's matrix W_r = sum_b a_rb V_b (basis decomposition, so that
 //             many relations stay cheap).
+//   kgat      KGAT (Wang et al. 2019): each edge h <- t of relation r gets the attention score
+//             (W_r x_t) . tanh(W_r x_h + e_r), normalised over h's sampled neighbours (a
+//             softmax per destination segment of the block's CSR); the attended sum e_N meets
+//             x_h in the bi-interaction LeakyReLU(W1 (x_h + e_N)) + LeakyReLU(W2 (x_h * e_N));
+//             the output concatenates layer 0 with the L2-normalised later layers. W_r and e_r
+//             also define the TransR distance of the KG loss (transrDistance).
 // A node's layer-0 representation is its learnable ID embedding, or for items and entities
 // with frozen LM features, the features through a trainable linear adapter, or both summed
 // (NodeInput). The ID embeddings are not part of the module: they are sharded over the ranks
@@ -48,13 +54,18 @@ struct BlockTensors {
 // autograd when grad mode is on; the row-parallel spmm otherwise (inference).
 torch::Tensor aggregate(const BlockTensors& block, const torch::Tensor& h_src);
 
+// Softmax of `scores` [E] within each segment: entries with the same `segment` [E] (int64 in
+// [0, num_segments)) sum to 1. With autograd; an empty segment simply has no entries.
+torch::Tensor segmentSoftmax(const torch::Tensor& scores, const torch::Tensor& segment,
+                             std::int64_t num_segments);
+
 struct BlockGnnOptions {
-  std::string model = "lightgcn";  // lightgcn | sage | rgcn
+  std::string model = "lightgcn";  // lightgcn | sage | rgcn | kgat
   std::int64_t dim = 64;
   std::int64_t layers = 3;
   NodeInput item_input = NodeInput::kId;  // for items and entities
   std::int64_t feature_dim = 0;           // LM feature width; needed unless item_input is kId
-  std::int64_t num_relations = 0;         // rgcn: relation ids are 0 .. num_relations - 1
+  std::int64_t num_relations = 0;         // rgcn, kgat: relation ids are 0 .. num_relations - 1
   std::int64_t num_bases = 8;             // rgcn: basis matrices per layer (<= num_relations)
 };
 
@@ -73,6 +84,8 @@ class BlockGnnImpl : public torch::nn::Module {
                        const torch::Tensor& features) const;
   // Layer l (0-based) for a block: [num_dst, dim] from the sources' [num_src, dim].
   torch::Tensor layer(std::int64_t l, const BlockTensors& block, const torch::Tensor& h_src) const;
+  // Width of an output row: dim, or dim * (layers + 1) for kgat's concatenation.
+  std::int64_t outputDim() const;
   // The output rows from the same rows' representations at layers 0..L.
   torch::Tensor combine(const std::vector<torch::Tensor>& per_layer) const;
   // The output embedding of the last block's first `num_out` destinations, from the input
@@ -86,11 +99,28 @@ class BlockGnnImpl : public torch::nn::Module {
   torch::Tensor& coefficients(std::int64_t l) { return coefficients_.at(l); }
   torch::nn::Linear& self(std::int64_t l) { return self_.at(l); }
 
+  // kgat: the attention score of every edge of a block [E] from the rows `h_src`.
+  torch::Tensor attentionScores(const BlockTensors& block, const torch::Tensor& h_src) const;
+  // kgat: the TransR distance |W_r h + e_r - W_r t|^2 of triples given as layer-0 rows
+  // heads [n, dim], tails [n, dim] and relation ids [n].
+  torch::Tensor transrDistance(const torch::Tensor& heads, const torch::Tensor& relations,
+                               const torch::Tensor& tails) const;
+  // kgat: e_r [num_relations, dim], W_r [num_relations, dim, dim] (a projection is x W_r),
+  // and layer l's bi-interaction matrices W1 (sum) and W2 (product).
+  torch::Tensor& relationEmbedding() { return relation_embedding_; }
+  torch::Tensor& relationProjection() { return relation_projection_; }
+  torch::nn::Linear& biSum(std::int64_t l) { return bi_sum_.at(l); }
+  torch::nn::Linear& biProduct(std::int64_t l) { return bi_product_.at(l); }
+  // The parameters the KG loss trains: e_r, W_r and the feature adapter's weight.
+  std::vector<torch::Tensor> kgParameters() const;
+
  private:
   BlockGnnOptions options_;
   torch::nn::Linear adapter_{nullptr};
   std::vector<torch::nn::Linear> self_, neighbor_;  // sage and rgcn (self only), per layer
   std::vector<torch::Tensor> bases_, coefficients_;  // rgcn, per layer
+  torch::Tensor relation_embedding_, relation_projection_;  // kgat
+  std::vector<torch::nn::Linear> bi_sum_, bi_product_;      // kgat, per layer
 };
 TORCH_MODULE(BlockGnn);
 

@@ -85,6 +85,10 @@ void validateOptions(const ImportOptions& o) {
     if (!o.movielens_dir.empty()) {
       throw ConfigError(fmt::format("a MovieLens folder needs format movielens, not {}", name));
     }
+    if (!o.movielens_kg) {
+      throw ConfigError(fmt::format("--no-kg drops the KG that format movielens derives; with "
+                                    "format {}, leave out --kg instead", name));
+    }
     if (o.train.empty()) throw ConfigError(fmt::format("format {} needs a training file", name));
     if (o.test.empty() && numericIds(o.format)) {
       throw ConfigError(fmt::format("format {} needs a test file (use tsv or movielens for a "

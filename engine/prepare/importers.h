@@ -24,6 +24,7 @@ struct ImportOptions {
   std::string text;                // item text TSV "item_id<TAB>text", optional
   std::string entity_text;         // entity text TSV "entity_id<TAB>text", optional
   std::string movielens_dir;       // kMovieLens: folder with u.data+u.item (100k) or ratings.dat+movies.dat (1m)
+  bool movielens_kg = true;        // kMovieLens: derive the genre / year / decade KG
   double min_rating = 0.0;         // kMovieLens / kTsv with ratings: keep interactions with rating >= this
   double test_fraction = 0.2;      // when no test file: per-user seeded random split
   std::uint64_t seed = 1;

@@ -61,13 +61,15 @@ int titleYear(std::string_view title) {
 
 enum Relation : std::int32_t { kHasGenre, kReleasedIn, kInDecade };
 
-// Adds one movie: the item node, its text "Title. Genre, Genre" and its KG triples.
+// Adds one movie: the item node, its text "Title. Genre, Genre" and, with `with_kg`, its KG
+// triples.
 void addMovie(const LineReader& reader, std::string_view id, const std::string& title,
-              const std::vector<std::string_view>& genres, NodeIdSet* ids,
+              const std::vector<std::string_view>& genres, bool with_kg, NodeIdSet* ids,
               DatasetBuilder* builder) {
   if (ids->items.find(reader, id) >= 0) reader.fail(fmt::format("movie id {} appears twice", id));
   const NodeRef movie{NodeType::kItem, ids->items.intern(id)};
   auto link = [&](Relation relation, const std::string& kind, const std::string& name) {
+    if (!with_kg) return;
     const std::int64_t e = ids->entities.intern(kind + ":" + name);
     builder->setText(NodeType::kEntity, e, name);
     builder->addTriple(movie, relation, {NodeType::kEntity, e});
@@ -88,7 +90,7 @@ void addMovie(const LineReader& reader, std::string_view id, const std::string& 
 // ml-100k's "unknown" flag marks a missing genre, not a genre; ml-1m has no such flag.
 bool isRealGenre(std::string_view genre) { return !genre.empty() && genre != "unknown"; }
 
-void readMovies(const Layout& layout, NodeIdSet* ids, DatasetBuilder* builder) {
+void readMovies(const Layout& layout, bool with_kg, NodeIdSet* ids, DatasetBuilder* builder) {
   const std::vector<std::string> genre_names =
       layout.genres.empty() ? std::vector<std::string>{} : readGenreNames(layout.genres);
   LineReader reader(layout.movies);
@@ -115,7 +117,7 @@ void readMovies(const Layout& layout, NodeIdSet* ids, DatasetBuilder* builder) {
                                 [](std::string_view g) { return !isRealGenre(g); }),
                  genres.end());
     if (f[0].empty()) reader.fail("empty movie id");
-    addMovie(reader, f[0], latin1ToUtf8(f[1]), genres, ids, builder);
+    addMovie(reader, f[0], latin1ToUtf8(f[1]), genres, with_kg, ids, builder);
   });
 }
 
@@ -150,7 +152,7 @@ void readMovieLens(const ImportOptions& options, NodeIdSet* ids, DatasetBuilder*
   KGREC_ASSERT(builder->relation("has_genre") == kHasGenre);
   KGREC_ASSERT(builder->relation("released_in") == kReleasedIn);
   KGREC_ASSERT(builder->relation("in_decade") == kInDecade);
-  readMovies(layout, ids, builder);
+  readMovies(layout, options.movielens_kg, ids, builder);
   readRatings(layout, options.min_rating, ids, ratings);
   builder->setMetadata("source.movielens_dir", options.movielens_dir);
   builder->setMetadata("source.ratings", layout.ratings);

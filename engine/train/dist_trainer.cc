@@ -31,13 +31,14 @@
 #include "partition/partition_book.h"
 #include "partition/shard.h"
 #include "sampler/batch_pipeline.h"
+#include "sampler/kg_triple_sampler.h"
 #include "sampler/dist/dist_sampling.h"
 
 namespace kgrec {
 namespace {
 
 constexpr const char* kDistCheckpointKind = "kgrec-dist-checkpoint";
-constexpr int kDistCheckpointVersion = 1;
+constexpr int kDistCheckpointVersion = 2;
 constexpr double kInitStd = 0.1;  // N(0, 0.1^2), as the LightGCN reference code
 
 using Clock = std::chrono::steady_clock;
@@ -65,6 +66,15 @@ void validate(const DistTrainOptions& o) {
   }
   if (o.backend != "auto" && o.backend != "mpi") {
     throw ConfigError(fmt::format("--backend {}: expected auto, mpi or nccl", o.backend));
+  }
+  if (o.kg_batch_size < 0) throw ConfigError("--kg-batch-size must be >= 0");
+  if (o.kg_loss != "off" && o.kg_loss != "sum" && o.kg_loss != "alternate") {
+    throw ConfigError(fmt::format("--kg-loss {}: expected off, sum or alternate", o.kg_loss));
+  }
+  if (o.kg_loss != "off" && o.model != "kgat") {
+    throw ConfigError(fmt::format("--kg-loss {}: only kgat has a KG loss (TransR on its relation "
+                                  "embeddings); --model {} trains on interactions alone",
+                                  o.kg_loss, o.model));
   }
   if (!o.fanouts.empty() && static_cast<std::int64_t>(o.fanouts.size()) != o.layers) {
     throw ConfigError(fmt::format("--fanouts gives {} values for {} layers: give one per layer",
@@ -313,14 +323,16 @@ class StopWatchdog {
 // resumed epoch reports the same loss as an uninterrupted one.
 struct EpochTotals {
   double loss_sum = 0, seeds = 0, id_bytes = 0, feature_bytes = 0, sample_bytes = 0,
-         sampled_edges = 0, sample_wait = 0, exchange = 0, compute = 0, allreduce = 0;
-  static constexpr int kFields = 10;
+         sampled_edges = 0, sample_wait = 0, exchange = 0, compute = 0, allreduce = 0,
+         kg_loss_sum = 0, kg_triples = 0;
+  static constexpr int kFields = 12;
   double* data() { return &loss_sum; }
 };
 
 // The training options that decide the trajectory: a resumed run must use the checkpoint's.
 const char* const kTrajectoryOptions[] = {"model", "features",  "remote_neighbours", "bases",
-                                          "relation_fanouts", "replace",
+                                          "relation_fanouts", "replace", "kg_loss",
+                                          "kg_batch_size",
                                           "batch_size", "dim",  "layers", "fanouts",
                                           "negatives",  "lr",   "l2",     "seed"};
 
@@ -333,6 +345,28 @@ class DistTrainer {
   // Runs steps [first_step, steps) of `epoch`; false when a stop signal ended it early (the
   // checkpoint is then written).
   bool runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTotals& totals);
+  struct StepInputs {
+    ShardedEmbedding::Rows id_rows;
+    torch::Tensor h0;  // layer-0 rows of the nodes asked for
+  };
+  // Collective: the layer-0 rows of `nodes` (global ids), fetching ID rows and features from
+  // their owners.
+  StepInputs fetchInputs(const std::vector<std::int64_t>& nodes, EpochTotals& totals);
+  // One BPR step on a sampled batch, plus (--kg-loss sum) the TransR loss of the step's triples.
+  void bprStep(const MiniBatch& batch, EpochTotals& totals);
+  // One TransR step on the KG triples of KG step `step` (--kg-loss alternate).
+  void kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals);
+  // This rank's TransR loss sum (BPR form, -log sigmoid(d(corrupt) - d(true))) with its L2
+  // term, from `rows` [3n, dim] = heads, tails, corrupted heads; adds to the totals.
+  torch::Tensor kgLoss(const KgTriples& triples, const torch::Tensor& rows, EpochTotals& totals);
+  // Collective: backward of `loss`, gradient all-reduce, `optimizer`'s step, embedding rows'
+  // step.
+  void finishStep(const torch::Tensor& loss, const ShardedEmbedding::Rows& id_rows,
+                  torch::optim::Adam* optimizer, EpochTotals& totals);
+  // Collective, with --ckpt: true when a stop signal reached any rank; the checkpoint (resuming
+  // at `next_step` of `epoch`) is then written.
+  bool agreeToStop(std::int64_t epoch, std::int64_t next_step, const EpochTotals& totals);
+  std::int64_t stepsPerEpoch() const { return sampler_->stepsPerEpoch() + kg_steps_; }
   nlohmann::json epochLine(std::int64_t epoch, const EpochTotals& totals, double seconds);
   // Collective. `next_step` is the step of `epoch` to run next (0 after a whole epoch).
   void writeCheckpoint(std::int64_t epoch, std::int64_t next_step, const EpochTotals& totals,
@@ -349,12 +383,18 @@ class DistTrainer {
   GraphStats stats_;
   std::unique_ptr<CommNeighborSource> remote_;
   std::unique_ptr<NeighborSampler> sampler_;
+  std::unique_ptr<KgTripleSampler> kg_;  // when the KG loss is on
+  std::int64_t kg_steps_ = 0;            // KG steps per epoch (alternate)
+  double kg_norm_ = 1;                   // expected triples per step over all ranks
   BlockGnn model_{nullptr};
   torch::Tensor features_;
   std::unique_ptr<RowExchange> feature_exchange_;
   std::unique_ptr<ShardedEmbedding> ids_;
   std::unique_ptr<GradientSynchronizer> sync_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
+  // KG steps (alternate) update only what the KG loss trains, with their own Adam state, as
+  // KGAT's separate KG optimizer.
+  std::unique_ptr<torch::optim::Adam> kg_optimizer_;
   std::int64_t dense_bytes_ = 0;
   std::unique_ptr<DistributedEvaluator> evaluator_;
   std::unique_ptr<std::ofstream> metrics_out_;
@@ -362,6 +402,8 @@ class DistTrainer {
 };
 
 DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
+  if (o_.kg_loss.empty()) o_.kg_loss = o_.model == "kgat" ? "alternate" : "off";
+  if (o_.kg_batch_size == 0) o_.kg_batch_size = o_.batch_size;
   validate(o_);
   if (o_.fanouts.empty()) o_.fanouts.assign(o_.layers, 10);
   rank_ = commRank(MPI_COMM_WORLD);
@@ -408,6 +450,25 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
   }
   sampler_ = std::make_unique<NeighborSampler>(shard_, book_, stats_, so, remote_.get());
   if (remote_) remote_->setOwner(sampler_.get());
+  if (o_.kg_loss != "off") {
+    kg_ = std::make_unique<KgTripleSampler>(shard_, o_.seed);
+    torch::Tensor triples = torch::full({1}, kg_->numOwnedTriples(), torch::kInt64);
+    group_->allReduce(triples)->wait();
+    const auto total = triples.item<std::int64_t>();
+    if (total > 0) {
+      kg_steps_ =
+          o_.kg_loss == "alternate" ? (total + o_.kg_batch_size - 1) / o_.kg_batch_size : 0;
+      kg_norm_ = static_cast<double>(total) /
+                 static_cast<double>(kg_steps_ > 0 ? kg_steps_ : sampler_->stepsPerEpoch());
+    } else if (!options.kg_loss.empty()) {
+      throw ConfigError(fmt::format("--kg-loss {}: {} has no KG triples; use --kg-loss off",
+                                    o_.kg_loss, o_.parts_dir));
+    } else {  // kgat's default on a graph without a KG: interactions alone
+      if (rank_ == 0 && !o_.quiet) spdlog::info("{} has no KG triples: no KG loss", o_.parts_dir);
+      o_.kg_loss = "off";
+      kg_.reset();
+    }
+  }
 
   torch::manual_seed(o_.seed);  // the dense weights: the same on every rank and every P
   model_ = BlockGnn(modelOptions(o_, shard_.lm.cols,
@@ -424,6 +485,10 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
     go.reduce = ReduceOp::kSum;  // each rank's loss is its share of the global batch's
     sync_ = std::make_unique<GradientSynchronizer>(group_, dense, go);
     optimizer_ = std::make_unique<torch::optim::Adam>(dense, torch::optim::AdamOptions(o_.lr));
+    if (kg_steps_ > 0) {
+      kg_optimizer_ = std::make_unique<torch::optim::Adam>(model_->kgParameters(),
+                                                           torch::optim::AdamOptions(o_.lr));
+    }
     for (const torch::Tensor& p : dense) dense_bytes_ += p.numel() * p.element_size();
   }
   evaluator_ = std::make_unique<DistributedEvaluator>(group_, shard_, book_, stats_, o_.ks);
@@ -431,84 +496,160 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
 
 bool DistTrainer::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTotals& totals) {
   model_->train();
-  BatchPipeline pipeline(*sampler_, epoch, sampler_->stepsPerEpoch(), o_.sampler_threads,
-                         static_cast<std::size_t>(o_.queue_batches), first_step);
-  const auto batch_norm = static_cast<double>(o_.batch_size);
-  MiniBatch batch;
-  for (;;) {
-    auto t = Clock::now();
-    if (!pipeline.next(&batch)) return true;
-    totals.sample_wait += secondsSince(t);
-    t = Clock::now();
-    const std::int64_t id_bytes = ids_->bytesSent();
-    const std::int64_t sample_bytes = remote_ ? remote_->bytesSent() : 0;
-    const InputRows in = inputRows(model_, shard_.nodes, batch.input_nodes);
-    ShardedEmbedding::Rows id_rows = ids_->fetch(int64Tensor(in.id_nodes));
-    torch::Tensor feature_rows = torch::zeros({0, features_.size(1)});
-    if (model_->options().item_input != NodeInput::kId) {
-      const RowRequest request = feature_exchange_->plan(int64Tensor(in.feature_nodes));
-      feature_rows = feature_exchange_->fetch(request, features_);
-      totals.feature_bytes += static_cast<double>(request.rowsServedToOthers(rank_) *
-                                                  features_.size(1) * 4);
-    }
-    totals.exchange += secondsSince(t);
-    t = Clock::now();
-    std::vector<BlockTensors> blocks;
-    for (const Block& b : batch.blocks) {
-      blocks.push_back(BlockTensors::from(b, torch::kCPU));
-      totals.sampled_edges += static_cast<double>(b.numEdges());
-    }
-    const auto count = static_cast<std::int64_t>(batch.users.size());
-    const torch::Tensor h0 =
-        model_->inputs(static_cast<std::int64_t>(batch.input_nodes.size()),
-                       int64Tensor(in.id_at), id_rows.rows, int64Tensor(in.feature_at),
-                       feature_rows);
-    const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
-    const torch::Tensor out = model_->forward(blocks, h0, seed_rows);
-    auto rowsOf = [](const std::vector<std::int32_t>& r) {
-      return torch::tensor(std::vector<std::int64_t>(r.begin(), r.end()), torch::kInt64);
-    };
-    const torch::Tensor u_rows = rowsOf(batch.user_rows), p_rows = rowsOf(batch.positive_rows),
-                        n_rows = rowsOf(batch.negative_rows);
-    const torch::Tensor u = out.index_select(0, u_rows);
-    const torch::Tensor pos = (u * out.index_select(0, p_rows)).sum(1);
-    const torch::Tensor neg =
-        (u.unsqueeze(1) * out.index_select(0, n_rows).view({count, o_.negatives, o_.dim})).sum(2);
-    // Sums over this rank's seeds divided by the global batch size: the ranks' gradients
-    // add up to the gradient of the global batch's mean loss, whatever P is.
-    const torch::Tensor bpr = torch::softplus(neg - pos.unsqueeze(1)).mean(1).sum();
-    const torch::Tensor reg =
-        0.5 * (h0.index_select(0, u_rows).pow(2).sum() + h0.index_select(0, p_rows).pow(2).sum() +
-               h0.index_select(0, n_rows).pow(2).sum() / static_cast<double>(o_.negatives));
-    const torch::Tensor loss = (bpr + o_.l2 * reg) / batch_norm;
-    if (loss.requires_grad()) loss.backward();
-    totals.loss_sum += bpr.item<double>();
-    totals.seeds += static_cast<double>(count);
-    totals.compute += secondsSince(t);
-    t = Clock::now();
-    if (sync_) {
-      sync_->finalize();
-      optimizer_->step();
-      optimizer_->zero_grad();
-    }
-    totals.allreduce += secondsSince(t);
-    t = Clock::now();
-    ids_->step(id_rows);
-    totals.exchange += secondsSince(t);
-    totals.id_bytes += static_cast<double>(ids_->bytesSent() - id_bytes);
-    totals.sample_bytes += static_cast<double>((remote_ ? remote_->bytesSent() : 0) - sample_bytes);
-
-    if (!o_.checkpoint_dir.empty()) {
-      // A signal may reach only some ranks: they all stop at the same step or none does.
-      torch::Tensor stop = torch::full({1}, g_stop_signal.load() != 0 ? 1 : 0, torch::kInt32);
-      group_->allReduce(stop)->wait();
-      if (stop.item<int>() > 0) {
-        g_stop_agreed = true;
-        writeCheckpoint(epoch, batch.step + 1, totals, /*finished=*/false);
-        return false;
-      }
+  const std::int64_t bpr_steps = sampler_->stepsPerEpoch();
+  if (first_step < bpr_steps) {
+    BatchPipeline pipeline(*sampler_, epoch, bpr_steps, o_.sampler_threads,
+                           static_cast<std::size_t>(o_.queue_batches), first_step);
+    MiniBatch batch;
+    for (;;) {
+      const auto t = Clock::now();
+      if (!pipeline.next(&batch)) break;
+      totals.sample_wait += secondsSince(t);
+      bprStep(batch, totals);
+      if (agreeToStop(epoch, batch.step + 1, totals)) return false;
     }
   }
+  for (std::int64_t step = std::max<std::int64_t>(first_step - bpr_steps, 0); step < kg_steps_;
+       ++step) {
+    kgStep(epoch, step, totals);
+    if (agreeToStop(epoch, bpr_steps + step + 1, totals)) return false;
+  }
+  return true;
+}
+
+DistTrainer::StepInputs DistTrainer::fetchInputs(const std::vector<std::int64_t>& nodes,
+                                                 EpochTotals& totals) {
+  const auto t = Clock::now();
+  const std::int64_t id_bytes = ids_->bytesSent();
+  const InputRows in = inputRows(model_, shard_.nodes, nodes);
+  StepInputs inputs{ids_->fetch(int64Tensor(in.id_nodes)), {}};
+  torch::Tensor feature_rows = torch::zeros({0, features_.size(1)});
+  if (model_->options().item_input != NodeInput::kId) {
+    const RowRequest request = feature_exchange_->plan(int64Tensor(in.feature_nodes));
+    feature_rows = feature_exchange_->fetch(request, features_);
+    totals.feature_bytes += static_cast<double>(request.rowsServedToOthers(rank_) *
+                                                features_.size(1) * 4);
+  }
+  totals.id_bytes += static_cast<double>(ids_->bytesSent() - id_bytes);
+  totals.exchange += secondsSince(t);
+  inputs.h0 = model_->inputs(static_cast<std::int64_t>(nodes.size()), int64Tensor(in.id_at),
+                             inputs.id_rows.rows, int64Tensor(in.feature_at), feature_rows);
+  return inputs;
+}
+
+torch::Tensor DistTrainer::kgLoss(const KgTriples& triples, const torch::Tensor& rows,
+                                  EpochTotals& totals) {
+  const auto n = static_cast<std::int64_t>(triples.size());
+  const torch::Tensor heads = rows.narrow(0, 0, n), tails = rows.narrow(0, n, n),
+                      corrupt = rows.narrow(0, 2 * n, n);
+  const torch::Tensor relations = int64Tensor(triples.relations);
+  const torch::Tensor transr =
+      torch::softplus(model_->transrDistance(heads, relations, tails) -
+                      model_->transrDistance(corrupt, relations, tails))
+          .sum();
+  totals.kg_loss_sum += transr.item<double>();
+  totals.kg_triples += static_cast<double>(n);
+  return transr + 0.5 * o_.l2 * rows.pow(2).sum();
+}
+
+void DistTrainer::bprStep(const MiniBatch& batch, EpochTotals& totals) {
+  const std::int64_t sample_bytes = remote_ ? remote_->bytesSent() : 0;
+  // With --kg-loss sum the step's triples ride along: their nodes follow the batch's inputs
+  // in one fetch.
+  KgTriples triples;
+  std::vector<std::int64_t> nodes = batch.input_nodes;
+  if (kg_ && kg_steps_ == 0) {
+    triples = kg_->sample(batch.epoch, batch.step, sampler_->stepsPerEpoch());
+    for (const auto* part : {&triples.heads, &triples.tails, &triples.corrupt_heads}) {
+      nodes.insert(nodes.end(), part->begin(), part->end());
+    }
+  }
+  const StepInputs inputs = fetchInputs(nodes, totals);
+  auto t = Clock::now();
+  const auto num_inputs = static_cast<std::int64_t>(batch.input_nodes.size());
+  const torch::Tensor h0 = inputs.h0.narrow(0, 0, num_inputs);
+  std::vector<BlockTensors> blocks;
+  for (const Block& b : batch.blocks) {
+    blocks.push_back(BlockTensors::from(b, torch::kCPU));
+    totals.sampled_edges += static_cast<double>(b.numEdges());
+  }
+  const auto count = static_cast<std::int64_t>(batch.users.size());
+  const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
+  const torch::Tensor out = model_->forward(blocks, h0, seed_rows);
+  auto rowsOf = [](const std::vector<std::int32_t>& r) {
+    return torch::tensor(std::vector<std::int64_t>(r.begin(), r.end()), torch::kInt64);
+  };
+  const torch::Tensor u_rows = rowsOf(batch.user_rows), p_rows = rowsOf(batch.positive_rows),
+                      n_rows = rowsOf(batch.negative_rows);
+  const torch::Tensor u = out.index_select(0, u_rows);
+  const torch::Tensor pos = (u * out.index_select(0, p_rows)).sum(1);
+  const torch::Tensor neg =
+      (u.unsqueeze(1) * out.index_select(0, n_rows).view({count, o_.negatives, out.size(1)}))
+          .sum(2);
+  // Sums over this rank's seeds divided by the global batch size: the ranks' gradients
+  // add up to the gradient of the global batch's mean loss, whatever P is.
+  const torch::Tensor bpr = torch::softplus(neg - pos.unsqueeze(1)).mean(1).sum();
+  const torch::Tensor reg =
+      0.5 * (h0.index_select(0, u_rows).pow(2).sum() + h0.index_select(0, p_rows).pow(2).sum() +
+             h0.index_select(0, n_rows).pow(2).sum() / static_cast<double>(o_.negatives));
+  torch::Tensor loss = (bpr + o_.l2 * reg) / static_cast<double>(o_.batch_size);
+  if (triples.size() > 0) {
+    loss = loss + kgLoss(triples, inputs.h0.narrow(0, num_inputs, 3 * static_cast<std::int64_t>(
+                                                                       triples.size())),
+                         totals) / kg_norm_;
+  }
+  totals.loss_sum += bpr.item<double>();
+  totals.seeds += static_cast<double>(count);
+  totals.compute += secondsSince(t);
+  finishStep(loss, inputs.id_rows, optimizer_.get(), totals);
+  totals.sample_bytes += static_cast<double>((remote_ ? remote_->bytesSent() : 0) - sample_bytes);
+}
+
+void DistTrainer::kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals) {
+  const KgTriples triples = kg_->sample(epoch, step, kg_steps_);
+  std::vector<std::int64_t> nodes;
+  for (const auto* part : {&triples.heads, &triples.tails, &triples.corrupt_heads}) {
+    nodes.insert(nodes.end(), part->begin(), part->end());
+  }
+  const StepInputs inputs = fetchInputs(nodes, totals);
+  const auto t = Clock::now();
+  const torch::Tensor loss = kgLoss(triples, inputs.h0, totals) / kg_norm_;
+  totals.compute += secondsSince(t);
+  finishStep(loss, inputs.id_rows, kg_optimizer_.get(), totals);
+}
+
+void DistTrainer::finishStep(const torch::Tensor& loss, const ShardedEmbedding::Rows& id_rows,
+                             torch::optim::Adam* optimizer, EpochTotals& totals) {
+  auto t = Clock::now();
+  // A rank whose share of the step is empty has nothing to differentiate; it still takes
+  // part in every collective below.
+  if (loss.requires_grad()) loss.backward();
+  totals.compute += secondsSince(t);
+  t = Clock::now();
+  if (sync_) {
+    sync_->finalize();
+    optimizer->step();
+    // All gradients, not only the stepped optimizer's: the synchroniser wrote every one.
+    optimizer_->zero_grad();
+  }
+  totals.allreduce += secondsSince(t);
+  t = Clock::now();
+  const std::int64_t id_bytes = ids_->bytesSent();
+  ids_->step(id_rows);
+  totals.exchange += secondsSince(t);
+  totals.id_bytes += static_cast<double>(ids_->bytesSent() - id_bytes);
+}
+
+bool DistTrainer::agreeToStop(std::int64_t epoch, std::int64_t next_step,
+                              const EpochTotals& totals) {
+  if (o_.checkpoint_dir.empty()) return false;
+  // A signal may reach only some ranks: they all stop at the same step or none does.
+  torch::Tensor stop = torch::full({1}, g_stop_signal.load() != 0 ? 1 : 0, torch::kInt32);
+  group_->allReduce(stop)->wait();
+  if (stop.item<int>() == 0) return false;
+  g_stop_agreed = true;
+  writeCheckpoint(epoch, next_step, totals, /*finished=*/false);
+  return true;
 }
 
 nlohmann::json DistTrainer::epochLine(std::int64_t epoch, const EpochTotals& totals,
@@ -518,8 +659,8 @@ nlohmann::json DistTrainer::epochLine(std::int64_t epoch, const EpochTotals& tot
                                           {EpochTotals::kFields}, torch::kFloat64).clone();
   group_->allReduce(summed)->wait();
   const double* tot = summed.data_ptr<double>();
-  const std::int64_t steps = sampler_->stepsPerEpoch();
-  return {{"epoch", epoch + 1},
+  const std::int64_t steps = stepsPerEpoch();
+  nlohmann::json line = {{"epoch", epoch + 1},
           {"ranks", world_},
           {"loss", tot[0] / std::max(1.0, tot[1])},
           {"epoch_seconds", seconds},
@@ -537,6 +678,8 @@ nlohmann::json DistTrainer::epochLine(std::int64_t epoch, const EpochTotals& tot
             {"exchange", tot[7] / world_},
             {"compute", tot[8] / world_},
             {"allreduce", tot[9] / world_}}}};
+  if (kg_) line["kg_loss"] = tot[10] / std::max(1.0, tot[11]);
+  return line;
 }
 
 void DistTrainer::writeCheckpoint(std::int64_t epoch, std::int64_t next_step,
@@ -559,6 +702,11 @@ void DistTrainer::writeCheckpoint(std::int64_t epoch, std::int64_t next_step,
       torch::serialize::OutputArchive adam;
       optimizer_->save(adam);
       archive.write("adam", adam);
+    }
+    if (kg_optimizer_) {
+      torch::serialize::OutputArchive adam;
+      kg_optimizer_->save(adam);
+      archive.write("kg_adam", adam);
     }
     archive.write("epoch_totals",
                   torch::from_blob(const_cast<EpochTotals&>(totals).data(),
@@ -653,6 +801,11 @@ std::pair<std::int64_t, std::int64_t> DistTrainer::resume(const std::string& dir
     archive.read("adam", adam);
     optimizer_->load(adam);
   }
+  if (kg_optimizer_) {
+    torch::serialize::InputArchive adam;
+    archive.read("kg_adam", adam);
+    kg_optimizer_->load(adam);
+  }
   torch::Tensor saved_totals;
   archive.read("epoch_totals", saved_totals);
   std::copy_n(saved_totals.data_ptr<double>(), EpochTotals::kFields, totals.data());
@@ -686,6 +839,12 @@ DistTrainResult DistTrainer::run() {
                  o_.model, o_.features, world_, group_->backendName(), sampler_->stepsPerEpoch(),
                  o_.batch_size, fmt::join(o_.fanouts, ","),
                  world_ > 1 && !o_.remote_neighbours ? ", local part + halo only" : "");
+    if (kg_) {
+      spdlog::info("KG loss (TransR) {}: {}", o_.kg_loss,
+                   kg_steps_ > 0 ? fmt::format("{} KG steps of {} triples after the BPR steps",
+                                               kg_steps_, o_.kg_batch_size)
+                                 : std::string("added to every BPR step"));
+    }
   }
   DistTrainResult result;
   for (std::int64_t epoch = first_epoch; epoch < o_.epochs; ++epoch) {
@@ -734,6 +893,7 @@ nlohmann::json toJson(const DistTrainOptions& o) {
   return {{"parts", o.parts_dir},   {"model", o.model},      {"features", o.features},
           {"remote_neighbours", o.remote_neighbours}, {"bases", o.bases},
           {"relation_fanouts", o.relation_fanouts}, {"replace", o.replace},
+          {"kg_loss", o.kg_loss},   {"kg_batch_size", o.kg_batch_size},
           {"epochs", o.epochs},     {"batch_size", o.batch_size}, {"dim", o.dim},
           {"layers", o.layers},     {"fanouts", o.fanouts},  {"negatives", o.negatives},
           {"lr", o.lr},             {"l2", o.l2},            {"seed", o.seed},
@@ -750,6 +910,8 @@ DistTrainOptions distTrainOptionsFromJson(const nlohmann::json& j) {
   o.relation_fanouts =
       j.at("relation_fanouts").get<std::map<std::string, std::vector<std::int64_t>>>();
   o.replace = j.at("replace").get<bool>();
+  o.kg_loss = j.at("kg_loss").get<std::string>();
+  o.kg_batch_size = j.at("kg_batch_size").get<std::int64_t>();
   o.epochs = j.at("epochs").get<std::int64_t>();
   o.batch_size = j.at("batch_size").get<std::int64_t>();
   o.dim = j.at("dim").get<std::int64_t>();

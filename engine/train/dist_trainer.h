@@ -18,8 +18,13 @@ namespace kgrec {
 
 struct DistTrainOptions {
   std::string parts_dir;
-  std::string model = "lightgcn";  // lightgcn | sage | rgcn
+  std::string model = "lightgcn";  // lightgcn | sage | rgcn | kgat
   std::int64_t bases = 0;          // rgcn basis matrices per layer; 0: min(8, relations)
+  // kgat's TransR loss on KG triples: "sum" adds it to every step's BPR loss, "alternate"
+  // gives it steps of its own after each epoch's BPR steps (KGAT's schedule), "off" drops it.
+  // Empty: alternate for kgat, off otherwise (the other models have no KG loss).
+  std::string kg_loss;
+  std::int64_t kg_batch_size = 0;  // global triples per KG step (alternate); 0: batch_size
   std::string features = "id";     // id | lm | both: layer-0 input of items and entities
   std::int64_t epochs = 10;
   std::int64_t batch_size = 2048;  // global: (user, positive) seeds per step over all ranks

@@ -1,7 +1,9 @@
 // BlockGnn layers against hand-computed results on a tiny block, and the R-GCN basis
-// decomposition against explicit per-relation weights.
+// decomposition against explicit per-relation weights, KGAT attention and TransR by hand.
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include <torch/nn/init.h>
 
@@ -97,6 +99,74 @@ TEST(BlockGnn, BasisDecompositionWithOneBasisPerRelationIsThePerRelationWeights)
     }
   }
   EXPECT_TRUE(torch::allclose(model->layer(0, block, h), expected, 1e-5, 1e-6));
+}
+
+TEST(BlockGnn, SegmentSoftmaxNormalisesEachDestinationsEdges) {
+  // Segments 0: {0, 3}, 1: nothing, 2: {1, 2, 4}.
+  const torch::Tensor scores = torch::tensor({1.0f, -2.0f, 0.5f, 3.0f, 100.0f});
+  const torch::Tensor segment = torch::tensor({0, 2, 2, 0, 2}, torch::kInt64);
+  const torch::Tensor alpha = segmentSoftmax(scores, segment, 3);
+  const double z0 = std::exp(1.0) + std::exp(3.0);
+  EXPECT_NEAR(alpha[0].item<float>(), std::exp(1.0) / z0, 1e-6);
+  EXPECT_NEAR(alpha[3].item<float>(), std::exp(3.0) / z0, 1e-6);
+  // exp(100) overflows float: the per-segment shift keeps it finite.
+  EXPECT_NEAR(alpha[4].item<float>(), 1.0, 1e-6);
+  EXPECT_NEAR(alpha[1].item<float>(), std::exp(-102.0), 1e-6);
+}
+
+// KGAT with W_0 = I, W_1 = swap, e_0 = (0, 0), e_1 = (1, 0), W1 = I, W2 = diag(1, 2), no
+// biases: one layer on tinyBlock computed with scalars.
+TEST(BlockGnn, KgatLayerMatchesAHandComputedStep) {
+  BlockGnnOptions o;
+  o.model = "kgat";
+  o.dim = 2;
+  o.layers = 1;
+  o.num_relations = 2;
+  BlockGnn model(o);
+  torch::NoGradGuard no_grad;
+  model->relationProjection().copy_(
+      torch::stack({torch::eye(2), torch::tensor({{0.0f, 1.0f}, {1.0f, 0.0f}})}));
+  model->relationEmbedding().copy_(torch::tensor({{0.0f, 0.0f}, {1.0f, 0.0f}}));
+  model->biSum(0)->weight.copy_(torch::eye(2));
+  model->biSum(0)->bias.zero_();
+  model->biProduct(0)->weight.copy_(torch::diag(torch::tensor({1.0f, 2.0f})));
+  model->biProduct(0)->bias.zero_();
+  const BlockTensors block = BlockTensors::from(tinyBlock(), torch::kCPU);
+
+  // dst 0 = (1, 2) <- src 1 = (3, -1) by relation 0 (W = I, e = 0):
+  //   score (3, -1) . tanh((1, 2));
+  // dst 0 <- src 2 = (0.5, 4) by relation 1 (W = swap, e = (1, 0)):
+  //   score (4, 0.5) . tanh((2, 1) + (1, 0)).
+  const double s1 = 3 * std::tanh(1.0) - std::tanh(2.0);
+  const double s2 = 4 * std::tanh(3.0) + 0.5 * std::tanh(1.0);
+  const double a1 = std::exp(s1) / (std::exp(s1) + std::exp(s2)), a2 = 1 - a1;
+  // dst 1 = (3, -1) has one neighbour: attention 1, e_N = (1, 2).
+  const double n0[2] = {a1 * 3 + a2 * 0.5, a1 * -1 + a2 * 4}, n1[2] = {1, 2};
+  const double self0[2] = {1, 2}, self1[2] = {3, -1};
+  auto leaky = [](double x) { return x > 0 ? x : 0.2 * x; };
+  const double w2[2] = {1, 2};
+  torch::Tensor expected = torch::empty({2, 2});
+  for (int j = 0; j < 2; ++j) {
+    expected[0][j] = leaky(self0[j] + n0[j]) + leaky(w2[j] * self0[j] * n0[j]);
+    expected[1][j] = leaky(self1[j] + n1[j]) + leaky(w2[j] * self1[j] * n1[j]);
+  }
+  const torch::Tensor scores = model->attentionScores(block, sources());
+  EXPECT_NEAR(scores[0].item<float>(), s1, 1e-5);
+  EXPECT_NEAR(scores[1].item<float>(), s2, 1e-5);
+  const torch::Tensor out = model->layer(0, block, sources());
+  EXPECT_TRUE(torch::allclose(out, expected, 1e-5, 1e-6)) << out << expected;
+  // The output: layer 0 next to the L2-normalised layer 1.
+  const torch::Tensor combined = model->forward({block}, sources(), 2);
+  ASSERT_EQ(combined.size(1), model->outputDim());
+  EXPECT_TRUE(torch::allclose(combined.narrow(1, 0, 2), sources().narrow(0, 0, 2)));
+  EXPECT_TRUE(torch::allclose(combined.narrow(1, 2, 2),
+                              expected / expected.norm(2, 1, true), 1e-5, 1e-6));
+  // TransR: (1, 2) -relation 1-> (3, -1): swap (1, 2) + (1, 0) - swap (3, -1) = (4, -2).
+  EXPECT_NEAR(model
+                  ->transrDistance(torch::tensor({{1.0f, 2.0f}}), torch::tensor({1}, torch::kInt64),
+                                   torch::tensor({{3.0f, -1.0f}}))
+                  .item<float>(),
+              20.0, 1e-5);
 }
 
 TEST(BlockGnn, RejectsBadOptions) {

@@ -224,6 +224,26 @@ TEST(MovieLensImporter, Ml100kItemsTextsAndDerivedKg) {
   EXPECT_EQ(d.metadata.at("source.ratings"), dir.path("u.data"));
 }
 
+TEST(MovieLensImporter, NoKgKeepsTextsAndDropsTheDerivedEntities) {
+  TempDir dir;
+  writeMl100k(dir);
+  ImportOptions o;
+  o.format = InputFormat::kMovieLens;
+  o.movielens_dir = dir.dir();
+  o.movielens_kg = false;
+  const Dataset d = importDataset(o);
+  validateDataset(d);
+  EXPECT_TRUE(d.triples.empty());
+  EXPECT_TRUE(d.entity_ids.empty());
+  EXPECT_EQ(d.item_texts[1], "Caf\xc3\xa9 Noir (1980). Action, Comedy");
+  EXPECT_EQ(d.train.size(), 2u);
+  o.format = InputFormat::kPairs;  // --no-kg belongs to the derived KG
+  o.movielens_dir.clear();
+  o.train = dir.path("u.data");
+  o.test = dir.path("u.data");
+  EXPECT_THROW(importDataset(o), ConfigError);
+}
+
 TEST(MovieLensImporter, MinRatingFilters) {
   TempDir dir;
   writeMl100k(dir);

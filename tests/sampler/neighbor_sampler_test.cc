@@ -12,6 +12,7 @@
 #include "partition/node_order.h"
 #include "partition/partitioner.h"
 #include "sampler/batch_pipeline.h"
+#include "sampler/kg_triple_sampler.h"
 #include "sampler/neighbor_sampler.h"
 
 namespace kgrec {
@@ -427,6 +428,58 @@ TEST(BatchPipeline, RethrowsAWorkerException) {
   MiniBatch b;
   EXPECT_THROW(pipeline.next(&b), Error);
   EXPECT_THROW(pipeline.next(&b), Error);
+}
+
+// The KG edges of the tiny dataset as (head, relation id, tail) in global ids: every triple
+// and its reverse.
+std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> kgEdges(const Dataset& d) {
+  std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> edges;
+  for (std::int64_t v = 0; v < d.nodes.numNodes(); ++v) {
+    for (std::int64_t e = d.graph.indptr[v]; e < d.graph.indptr[v + 1]; ++e) {
+      if (d.graph.relations[e] >= kgForwardRelation(0)) {
+        edges.emplace(d.graph.indices[e], d.graph.relations[e], v);
+      }
+    }
+  }
+  return edges;
+}
+
+TEST(KgTripleSampler, EachEpochTakesEveryKgEdgeOnceWhateverTheParts) {
+  constexpr std::int64_t kSteps = 3;
+  const Partitioned one = partitioned(1);
+  const auto edges = kgEdges(one.dataset);
+  ASSERT_EQ(edges.size(), 14u);  // 7 triples and their reverses
+  for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
+    // step -> the triples and corrupted heads of all parts
+    std::map<std::int64_t, std::set<std::vector<std::int64_t>>> by_parts[2];
+    for (int variant = 0; variant < 2; ++variant) {
+      const Partitioned p = partitioned(variant == 0 ? 1 : 3);
+      std::int64_t owned = 0;
+      for (const Shard& shard : p.shards) {
+        const KgTripleSampler sampler(shard, 7);
+        owned += sampler.numOwnedTriples();
+        for (std::int64_t step = 0; step < kSteps; ++step) {
+          const KgTriples t = sampler.sample(epoch, step, kSteps);
+          for (std::size_t i = 0; i < t.size(); ++i) {
+            EXPECT_EQ(p.book.partOf(t.tails[i]), shard.part);
+            by_parts[variant][step].insert(
+                {t.heads[i], t.relations[i], t.tails[i], t.corrupt_heads[i]});
+          }
+        }
+      }
+      EXPECT_EQ(owned, 14);
+    }
+    EXPECT_EQ(by_parts[0], by_parts[1]) << "epoch " << epoch;
+    std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> seen;
+    for (const auto& [step, triples] : by_parts[0]) {
+      for (const std::vector<std::int64_t>& t : triples) {
+        EXPECT_TRUE(seen.emplace(t[0], t[1], t[2]).second) << "a triple twice in one epoch";
+        EXPECT_EQ(edges.count({t[3], t[1], t[2]}), 0u) << "corrupted head is a true head";
+        EXPECT_GE(t[3], one.dataset.nodes.num_users) << "corrupted head is a user";
+      }
+    }
+    EXPECT_EQ(seen, edges);
+  }
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 #  - `kgrec demo` (prepare -> embed -> partition -> 2-rank training -> eval) runs;
 #  - with the same global batch and seed, 1, 2 and 4 ranks follow the same loss curve and end
 #    with the same parameters (the ID-embedding table and the dense weights), to float
-#    tolerance, for lightgcn, and for sage and rgcn with LM features (dense weights all-reduced);
+#    tolerance, for lightgcn, for sage, rgcn and kgat with LM features (dense weights
+#    all-reduced), and for kgat with its KG loss alternating with BPR and summed into it;
 #  - the single-process evaluation of a 2-rank checkpoint equals the 2-rank evaluation;
 #  - a rank count that does not match the parts fails on every rank, without hanging;
 #  - a rank killed mid-epoch ends the whole job within seconds, non-zero, naming the rank,
@@ -49,17 +50,22 @@ for parts in 1 2 4; do
   check "partition into $parts" test $? -eq 0
 done
 
-for model in "lightgcn id" "sage lm" "sage both" "rgcn lm"; do
+# MODEL FEATURES [KG_LOSS]; kgat's default KG loss alternates with BPR.
+for model in "lightgcn id" "sage lm" "sage both" "rgcn lm" "kgat lm" "kgat id sum"; do
   set -- $model
-  name="$1-$2"
+  name="$1-$2${3:+-$3}"
   for ranks in 1 2 4; do
-    mpi "$ranks" train "p$ranks" --model "$1" --features "$2" --epochs 2 --batch-size 128 \
-      --dim 16 --layers 2 --fanouts 5,3 --lr 0.01 --metrics-out "$name-$ranks.jsonl" \
-      --ckpt "$name-$ranks" > "$name-$ranks.out" 2> "$name-$ranks.err"
+    mpi "$ranks" train "p$ranks" --model "$1" --features "$2" ${3:+--kg-loss "$3"} --epochs 2 \
+      --batch-size 128 --dim 16 --layers 2 --fanouts 5,3 --lr 0.01 \
+      --metrics-out "$name-$ranks.jsonl" --ckpt "$name-$ranks" > "$name-$ranks.out" 2> "$name-$ranks.err"
     check "$name on $ranks ranks trains" test $? -eq 0
   done
   for ranks in 2 4; do
     check "$name: loss on $ranks ranks = on 1" close "$name-1.jsonl" "$name-$ranks.jsonl" loss 1e-5
+    if [ "$1" = kgat ]; then
+      check "$name: KG loss on $ranks ranks = on 1" \
+        close "$name-1.jsonl" "$name-$ranks.jsonl" kg_loss 1e-5
+    fi
     check "$name: recall@20 on $ranks ranks = on 1" \
       close "$name-1.jsonl" "$name-$ranks.jsonl" "recall@20" 1e-4
     "$DIFF" "$name-1" "$name-$ranks" 1e-4 > "diff-$name-$ranks.txt"
@@ -86,6 +92,14 @@ check "eval of a 2-rank checkpoint in one process" test $? -eq 0
 tail -n 1 sage-lm-2.jsonl > last.jsonl
 tr -d ' \n' < eval.json > eval-line.json
 check "single-process evaluation = 2-rank evaluation" close last.jsonl eval-line.json "ndcg@20" 1e-9
+"$KGREC" eval kgat-lm-2 | tr -d ' \n' > kgat-eval.json
+tail -n 1 kgat-lm-2.jsonl > kgat-last.jsonl
+check "kgat: single-process evaluation = 2-rank evaluation" \
+  close kgat-last.jsonl kgat-eval.json "ndcg@20" 1e-6
+check "kgat alternates: KG steps after the BPR steps" contains kgat-lm-2.err "KG steps of 128 triples"
+mpi 1 train p1 --model sage --kg-loss sum > kgsage.out 2> kgsage.err
+check "--kg-loss with a model without one refused" test $? -ne 0
+check "--kg-loss refusal says why" contains kgsage.err "only kgat has a KG loss"
 
 # Stopped by SIGUSR1 (mpirun forwards it to the ranks) mid-run, then resumed: the same
 # parameters, bit for bit, and the same metrics as a run that was never stopped.
