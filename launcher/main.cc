@@ -335,7 +335,8 @@ int run(int argc, char** argv) {
   partitions_only->add_option("--negatives", dist_options.negatives,
                               "Negative items per (user, positive)")->capture_default_str();
   partitions_only->add_option("--sampler-threads", dist_options.sampler_threads,
-                              "Sampling threads per rank (one when parts exchange neighbours)")
+                              "Sampling threads per rank (when neighbours come from other ranks, each thread has a "
+                              "communicator of its own)")
       ->capture_default_str();
   partitions_only->add_flag("!--local-sampling", dist_options.remote_neighbours,
                             "Do not ask other ranks for their nodes' neighbours: sample the local "

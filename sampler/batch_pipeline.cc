@@ -10,8 +10,8 @@ BatchPipeline::BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch,
                              std::int64_t steps, int threads, std::size_t queue_capacity,
                              std::int64_t first_step)
     : sampler_(sampler), epoch_(epoch), steps_(steps),
-      capacity_(static_cast<std::int64_t>(queue_capacity)), next_to_build_(first_step),
-      next_to_hand_(first_step) {
+      capacity_(static_cast<std::int64_t>(queue_capacity)), first_step_(first_step),
+      lanes_(sampler.remoteLanes()), next_to_build_(first_step), next_to_hand_(first_step) {
   if (threads < 1) throw ConfigError(fmt::format("sampler threads is {}: at least 1", threads));
   if (queue_capacity < 1) throw ConfigError("sampler queue capacity is 0: at least 1");
   if (steps < 0 || steps > sampler.stepsPerEpoch()) {
@@ -21,10 +21,10 @@ BatchPipeline::BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch,
   if (first_step < 0 || first_step > steps) {
     throw ConfigError(fmt::format("first step {} outside an epoch of {} steps", first_step, steps));
   }
-  // A collective remote source needs the batches built in step order, by one thread.
-  const int workers = sampler.collectiveRemote() ? 1 : threads;
+  // A collective remote source needs each lane's batches built in step order, by one thread.
+  const int workers = lanes_ > 0 ? lanes_ : threads;
   workers_.reserve(workers);
-  for (int t = 0; t < workers; ++t) workers_.emplace_back([this] { work(); });
+  for (int t = 0; t < workers; ++t) workers_.emplace_back([this, t] { work(lanes_ > 0 ? t : -1); });
 }
 
 BatchPipeline::~BatchPipeline() {
@@ -36,17 +36,20 @@ BatchPipeline::~BatchPipeline() {
   for (std::thread& worker : workers_) worker.join();
 }
 
-void BatchPipeline::work() {
+void BatchPipeline::work(int lane) {
+  // The lane's first step at or after first_step_.
+  std::int64_t own = lane < 0 ? 0 : first_step_ + ((lane - first_step_) % lanes_ + lanes_) % lanes_;
   for (;;) {
     std::int64_t step;
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      std::int64_t& next = lane < 0 ? next_to_build_ : own;
       space_cv_.wait(lock, [&] {
-        return stop_ || error_ || next_to_build_ >= steps_ ||
-               next_to_build_ < next_to_hand_ + capacity_;
+        return stop_ || error_ || next >= steps_ || next < next_to_hand_ + capacity_;
       });
-      if (stop_ || error_ || next_to_build_ >= steps_) return;
-      step = next_to_build_++;
+      if (stop_ || error_ || next >= steps_) return;
+      step = next;
+      next += lane < 0 ? 1 : lanes_;
     }
     try {
       MiniBatch batch = sampler_.sample(epoch_, step);

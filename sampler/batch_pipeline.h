@@ -18,7 +18,8 @@ namespace kgrec {
 class BatchPipeline {
  public:
   // Steps 0 .. steps-1 of `epoch` (steps <= sampler.stepsPerEpoch(), the same on every rank).
-  // One worker, whatever `threads`, when the sampler's remote source is collective. At most
+  // When the sampler's remote source is collective: one worker per lane of it, whatever
+  // `threads`, worker w building steps w, w + lanes, ... in order. At most
   // `queue_capacity` batches are being built or waiting at any time, counted from the next one
   // to hand out, so memory stays bounded even when one slow batch holds up the others. ConfigError for threads < 1, queue_capacity < 1 or steps out of range.
   // `first_step` > 0 starts inside the epoch (a resumed run).
@@ -39,12 +40,15 @@ class BatchPipeline {
   double waitSeconds() const;
 
  private:
-  void work();
+  // lane < 0: any step not yet taken; else the lane's steps, in order.
+  void work(int lane);
 
   const NeighborSampler& sampler_;
   const std::int64_t epoch_;
   const std::int64_t steps_;
   const std::int64_t capacity_;
+  const std::int64_t first_step_;
+  const int lanes_;  // the collective source's lanes; 0: none
 
   mutable std::mutex mutex_;
   std::condition_variable ready_cv_;  // a batch is ready or a worker failed

@@ -257,7 +257,7 @@ SampledNeighbors NeighborSampler::sampleOwnedNeighbors(const std::vector<std::in
 
 SampledNeighbors InProcessNeighborSource::sampleNeighbors(const std::vector<std::int64_t>& nodes,
                                                           std::uint64_t stream,
-                                                          std::int64_t hop) const {
+                                                          std::int64_t hop, int) const {
   KGREC_CHECK(static_cast<std::int64_t>(owners_.size()) == book_.numParts(),
               "{} owner samplers for {} parts", owners_.size(), book_.numParts());
   std::vector<std::vector<std::int64_t>> asked(owners_.size());
@@ -346,7 +346,8 @@ MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
         if (book_.partOf(g) != shard_.part) wanted.push_back(g);
       }
       if (!wanted.empty() || remote_->collective()) {
-        remote = remote_->sampleNeighbors(wanted, stream, hop);
+        remote = remote_->sampleNeighbors(wanted, stream, hop,
+                                          static_cast<int>(step % remote_->lanes()));
         KGREC_CHECK(remote.indptr.size() == wanted.size() + 1,
                     "remote neighbour source answered {} rows for {} nodes",
                     remote.indptr.size() - 1, wanted.size());

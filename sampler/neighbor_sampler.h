@@ -83,12 +83,17 @@ struct SampledNeighbors {
 class RemoteNeighborSource {
  public:
   virtual ~RemoteNeighborSource() = default;
+  // `lane`: the channel of the batch asking, step % lanes().
   virtual SampledNeighbors sampleNeighbors(const std::vector<std::int64_t>& nodes,
-                                           std::uint64_t stream, std::int64_t hop) const = 0;
-  // A collective source must be called by every rank for every (batch, hop), in step order,
-  // from one thread: the sampler then calls it even when it wants nothing, and BatchPipeline
-  // samples with a single worker.
+                                           std::uint64_t stream, std::int64_t hop,
+                                           int lane) const = 0;
+  // A collective source must be called by every rank for every (batch, hop), and within each
+  // lane in step order from one thread: the sampler then calls it even when it wants nothing,
+  // and BatchPipeline runs one worker per lane, worker w building steps w, w + lanes, ...
   virtual bool collective() const { return false; }
+  // Independent channels of a collective source (e.g. one communicator each), so that
+  // several threads can sample at once.
+  virtual int lanes() const { return 1; }
 };
 
 class NeighborSampler {
@@ -107,9 +112,12 @@ class NeighborSampler {
   std::int64_t numSeeds() const { return static_cast<std::int64_t>(shard_.train.size()); }
   const SamplerOptions& options() const { return options_; }
   bool collectiveRemote() const { return remote_ != nullptr && remote_->collective(); }
+  // The collective source's lanes: batch `step` goes over lane step % remoteLanes().
+  int remoteLanes() const { return collectiveRemote() ? remote_->lanes() : 0; }
 
   // Batch `step` of `epoch`; depends on (seed, epoch, step) only, so any thread may compute
-  // any batch, unless the remote source is collective. Thread-safe.
+  // any batch, unless the remote source is collective (then see RemoteNeighborSource).
+  // Thread-safe.
   MiniBatch sample(std::int64_t epoch, std::int64_t step) const;
 
   // The in-edges drawn for owned nodes (global ids) at `hop` in the batch of RNG `stream`:
@@ -159,7 +167,7 @@ class InProcessNeighborSource : public RemoteNeighborSource {
   InProcessNeighborSource(const PartitionBook& book, std::vector<const NeighborSampler*> owners)
       : book_(book), owners_(std::move(owners)) {}
   SampledNeighbors sampleNeighbors(const std::vector<std::int64_t>& nodes, std::uint64_t stream,
-                                   std::int64_t hop) const override;
+                                   std::int64_t hop, int lane) const override;
 
  private:
   const PartitionBook& book_;

@@ -26,7 +26,7 @@ Options:
   --mode LIST         strong, weak, threads, or a list, e.g. strong,weak (default
                       strong,weak,threads; both = strong,weak)
   --ranks LIST        rank counts, e.g. 1,2,4 (default 1,2,4)
-  --model M           lightgcn or sage (default lightgcn)
+  --model M           lightgcn, sage, rgcn or kgat (default lightgcn)
   --epochs N          epochs per run (default 3); epoch 1 is reported apart, epochs 2..N
                       are the steady state
   --threads T         LibTorch threads per rank (default: max(1, cores / P) for each P)
@@ -135,7 +135,7 @@ MODES=(${MODE//,/ })
 for m in "${MODES[@]}"; do
   case "$m" in strong|weak|threads) ;; *) echo "run.sh: --mode takes strong, weak, threads (got $m)" >&2; exit 2 ;; esac
 done
-case "$MODEL" in lightgcn|sage) ;; *) echo "run.sh: --model is lightgcn or sage" >&2; exit 2 ;; esac
+case "$MODEL" in lightgcn|sage|rgcn|kgat) ;; *) echo "run.sh: --model is lightgcn, sage, rgcn or kgat" >&2; exit 2 ;; esac
 case "$WEAK_BATCH" in scale|fixed) ;; *) echo "run.sh: --weak-batch is scale or fixed" >&2; exit 2 ;; esac
 case "$FEATURES" in ""|id|both) ;;
   lm) echo "run.sh: --features lm needs kgrec embed before partition; use id or both" >&2; exit 2 ;;

@@ -379,7 +379,7 @@ class DistTrainer {
   nlohmann::json manifest_;
   Shard shard_;
   PartitionBook book_;
-  std::shared_ptr<ProcessGroup> group_, sampling_group_;
+  std::shared_ptr<ProcessGroup> group_;
   GraphStats stats_;
   std::unique_ptr<CommNeighborSource> remote_;
   std::unique_ptr<NeighborSampler> sampler_;
@@ -426,9 +426,8 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
                rank_, shard_.part, world_, shard_.num_owned, shard_.numHalo(), shard_.train.size());
 
   // Collectives from here on, in the same order on every rank. Sampling requests go over
-  // their own communicator, from the sampling thread.
+  // communicators of their own, from the sampling threads.
   group_ = std::make_shared<MpiProcessGroup>();
-  sampling_group_ = std::make_shared<MpiProcessGroup>();
   stats_ = gatherGraphStats(*group_, shard_, book_);
   SamplerOptions so;
   so.fanouts = o_.fanouts;
@@ -446,7 +445,11 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
   so.batch_size = o_.batch_size;
   so.seed = o_.seed;
   if (world_ > 1 && o_.remote_neighbours) {
-    remote_ = std::make_unique<CommNeighborSource>(sampling_group_, book_);
+    // One communicator per sampling thread (created collectively: every rank has the same
+    // --sampler-threads), apart from the training step's.
+    std::vector<std::shared_ptr<ProcessGroup>> lanes;
+    for (int t = 0; t < o_.sampler_threads; ++t) lanes.push_back(std::make_shared<MpiProcessGroup>());
+    remote_ = std::make_unique<CommNeighborSource>(std::move(lanes), book_);
   }
   sampler_ = std::make_unique<NeighborSampler>(shard_, book_, stats_, so, remote_.get());
   if (remote_) remote_->setOwner(sampler_.get());

@@ -40,7 +40,9 @@ struct DistTrainOptions {
   std::uint64_t seed = 2020;
   std::int64_t eval_every = 1;  // 0: evaluate only after the last epoch
   std::vector<std::int64_t> ks = {20};
-  int sampler_threads = 1;        // per rank; one when neighbours come from other ranks
+  // Per rank; with neighbours from other ranks, each thread samples its share of the steps
+  // over a communicator of its own (the same on every rank, as the option is).
+  int sampler_threads = 1;
   // false: neighbours of nodes owned elsewhere are not drawn (local part + halo only); no
   // sampling traffic, but the batches then depend on the partition (docs/sampler.md).
   bool remote_neighbours = true;

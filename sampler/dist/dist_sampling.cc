@@ -41,18 +41,23 @@ GraphStats gatherGraphStats(ProcessGroup& group, const Shard& shard, const Parti
   return stats;
 }
 
-CommNeighborSource::CommNeighborSource(std::shared_ptr<ProcessGroup> group,
+CommNeighborSource::CommNeighborSource(std::vector<std::shared_ptr<ProcessGroup>> lanes,
                                        const PartitionBook& book)
-    : group_(std::move(group)), book_(book) {
-  KGREC_CHECK(book_.numParts() == group_->size(), "{} parts for {} ranks", book_.numParts(),
-              group_->size());
+    : lanes_(std::move(lanes)), book_(book) {
+  KGREC_CHECK(!lanes_.empty(), "CommNeighborSource needs at least one lane");
+  for (const auto& lane : lanes_) {
+    KGREC_CHECK(book_.numParts() == lane->size(), "{} parts for {} ranks", book_.numParts(),
+                lane->size());
+  }
 }
 
 SampledNeighbors CommNeighborSource::sampleNeighbors(const std::vector<std::int64_t>& nodes,
-                                                     std::uint64_t stream,
-                                                     std::int64_t hop) const {
+                                                     std::uint64_t stream, std::int64_t hop,
+                                                     int lane) const {
   KGREC_CHECK(owner_ != nullptr, "CommNeighborSource has no owner sampler: call setOwner first");
-  const int size = group_->size();
+  KGREC_CHECK(lane >= 0 && lane < lanes(), "lane {} of {}", lane, lanes());
+  ProcessGroup& group = *lanes_[static_cast<std::size_t>(lane)];
+  const int size = group.size();
   // Requests grouped by owner; row[i] is node i's place among its owner's requests.
   std::vector<std::int64_t> send_counts(size, 0), row(nodes.size());
   for (std::size_t i = 0; i < nodes.size(); ++i) row[i] = send_counts[book_.partOf(nodes[i])]++;
@@ -62,7 +67,7 @@ SampledNeighbors CommNeighborSource::sampleNeighbors(const std::vector<std::int6
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     request.data_ptr<std::int64_t>()[first[book_.partOf(nodes[i])] + row[i]] = nodes[i];
   }
-  RankRows asked = group_->allToAllV(request, send_counts)->result();
+  RankRows asked = group.allToAllV(request, send_counts)->result();
 
   // Answer every requester with this rank's own draws.
   const torch::Tensor asked_ids = asked.tensor.contiguous();
@@ -89,8 +94,8 @@ SampledNeighbors CommNeighborSource::sampleNeighbors(const std::vector<std::int6
     edge_counts[r] = answer.indptr[asked_row + asked.counts[r]] - answer.indptr[asked_row];
     asked_row += asked.counts[r];
   }
-  WorkPtr degrees_work = group_->allToAllV(degrees, asked.counts);
-  WorkPtr edges_work = group_->allToAllV(edges, edge_counts);
+  WorkPtr degrees_work = group.allToAllV(degrees, asked.counts);
+  WorkPtr edges_work = group.allToAllV(edges, edge_counts);
   bytes_sent_ += 8 * (request.numel() + degrees.numel() + edges.numel());
 
   // Received in request order (owner by owner); put back in the order of `nodes`.

@@ -74,6 +74,15 @@ for model in "lightgcn id" "sage lm" "sage both" "rgcn lm" "kgat lm" "kgat id su
   check "$name: training moved the loss" test "$(field "$name-1.jsonl" loss | sort -u | wc -l)" -eq 2
 done
 
+# Three sampling threads per rank, each with its own lane of neighbour requests: the same
+# batches, so the same run as one thread.
+mpi 2 train p2 --model lightgcn --features id --epochs 2 --batch-size 128 --dim 16 --layers 2 \
+  --fanouts 5,3 --lr 0.01 --sampler-threads 3 --metrics-out threads3.jsonl > threads3.out 2>&1
+check "3 sampling threads per rank train" test $? -eq 0
+check "3 sampling threads: loss = 1 thread's" close lightgcn-id-2.jsonl threads3.jsonl loss 1e-9
+check "3 sampling threads: recall@20 = 1 thread's" \
+  close lightgcn-id-2.jsonl threads3.jsonl "recall@20" 1e-9
+
 # Per-relation fanouts and sampling with replacement, named by relation: the same trajectory
 # on 1 and 2 ranks; an unknown relation name is refused with the graph's names.
 for ranks in 1 2; do
