@@ -177,42 +177,51 @@ void checkRelations(const BlockTensors& block, std::int64_t num_relations) {
 }
 }  // namespace
 
-torch::Tensor BlockGnnImpl::attentionScores(const BlockTensors& block,
-                                            const torch::Tensor& h_src) const {
-  checkRelations(block, options_.num_relations);
-  // One projection per relation present: the edges are grouped by relation, scored group by
-  // group, and the scores put back in edge order.
-  const torch::Tensor order = block.edge_relation.argsort();
+torch::Tensor BlockGnnImpl::projectByRelation(const torch::Tensor& rows,
+                                              const torch::Tensor& relations) const {
+  // Grouped by relation, one matrix product per relation present, then put back in row
+  // order: no [n, dim, dim] gather of the matrices.
+  const torch::Tensor order = relations.argsort();
   const torch::Tensor counts =
-      torch::bincount(block.edge_relation, {}, options_.num_relations).to(torch::kCPU);
+      torch::bincount(relations, {}, options_.num_relations).to(torch::kCPU);
   const std::int64_t* count = counts.data_ptr<std::int64_t>();
-  std::vector<torch::Tensor> scores;
+  std::vector<torch::Tensor> projected;
   std::int64_t begin = 0;
   for (std::int64_t r = 0; r < options_.num_relations; ++r) {
     if (count[r] == 0) continue;
-    const torch::Tensor edges = order.narrow(0, begin, count[r]);
+    projected.push_back(torch::matmul(rows.index_select(0, order.narrow(0, begin, count[r])),
+                                      relation_projection_[r]));
     begin += count[r];
-    const torch::Tensor w = relation_projection_[r];
-    const torch::Tensor tails =
-        torch::matmul(h_src.index_select(0, block.edge_src.index_select(0, edges)), w);
-    const torch::Tensor heads =
-        torch::matmul(h_src.index_select(0, block.edge_dst.index_select(0, edges)), w);
-    scores.push_back((tails * torch::tanh(heads + relation_embedding_[r])).sum(1));
   }
-  if (scores.empty()) return torch::zeros({0}, h_src.options());
+  if (projected.empty()) return torch::zeros({0, options_.dim}, rows.options());
   const torch::Tensor inverse =
       torch::empty_like(order).index_copy_(0, order, torch::arange(order.numel(), order.options()));
-  return torch::cat(scores).index_select(0, inverse);
+  return torch::cat(projected).index_select(0, inverse);
+}
+
+torch::Tensor BlockGnnImpl::attentionScores(const BlockTensors& block,
+                                            const torch::Tensor& h_src) const {
+  checkRelations(block, options_.num_relations);
+  const std::int64_t edges = block.edge_src.numel();
+  // Tails and heads in one grouped projection.
+  const torch::Tensor projected = projectByRelation(
+      torch::cat({h_src.index_select(0, block.edge_src), h_src.index_select(0, block.edge_dst)}),
+      block.edge_relation.repeat({2}));
+  return (projected.narrow(0, 0, edges) *
+          torch::tanh(projected.narrow(0, edges, edges) +
+                      relation_embedding_.index_select(0, block.edge_relation)))
+      .sum(1);
 }
 
 torch::Tensor BlockGnnImpl::transrDistance(const torch::Tensor& heads,
                                            const torch::Tensor& relations,
                                            const torch::Tensor& tails) const {
   KGREC_CHECK(options_.model == "kgat", "the TransR distance belongs to kgat");
-  const torch::Tensor w = relation_projection_.index_select(0, relations);
-  const torch::Tensor h = torch::bmm(heads.unsqueeze(1), w).squeeze(1);
-  const torch::Tensor t = torch::bmm(tails.unsqueeze(1), w).squeeze(1);
-  return (h + relation_embedding_.index_select(0, relations) - t).pow(2).sum(1);
+  // W_r h + e_r - W_r t = W_r (h - t) + e_r: one projection per triple.
+  return (projectByRelation(heads - tails, relations) +
+          relation_embedding_.index_select(0, relations))
+      .pow(2)
+      .sum(1);
 }
 
 std::vector<torch::Tensor> BlockGnnImpl::kgParameters() const {
@@ -230,8 +239,14 @@ std::int64_t BlockGnnImpl::outputDim() const {
 torch::Tensor BlockGnnImpl::layer(std::int64_t l, const BlockTensors& block,
                                   const torch::Tensor& h_src) const {
   if (options_.model == "kgat") {
-    const torch::Tensor alpha =
-        segmentSoftmax(attentionScores(block, h_src), block.edge_dst, block.num_dst);
+    torch::Tensor alpha;
+    {
+      // As in KGAT, the attention carries no gradient: W_r and e_r learn from the KG loss
+      // alone (the paper recomputes the attention between epochs). It also spares backward
+      // the per-edge projections, the bulk of a step.
+      torch::NoGradGuard no_grad;
+      alpha = segmentSoftmax(attentionScores(block, h_src), block.edge_dst, block.num_dst);
+    }
     const torch::Tensor neighbours =
         torch::zeros({block.num_dst, h_src.size(1)}, h_src.options())
             .index_add(0, block.edge_dst,

@@ -15,7 +15,8 @@
 //             softmax per destination segment of the block's CSR); the attended sum e_N meets
 //             x_h in the bi-interaction LeakyReLU(W1 (x_h + e_N)) + LeakyReLU(W2 (x_h * e_N));
 //             the output concatenates layer 0 with the L2-normalised later layers. W_r and e_r
-//             also define the TransR distance of the KG loss (transrDistance).
+//             also define the TransR distance of the KG loss (transrDistance), the only loss
+//             they learn from: as in KGAT, the attention carries no gradient.
 // A node's layer-0 representation is its learnable ID embedding, or for items and entities
 // with frozen LM features, the features through a trainable linear adapter, or both summed
 // (NodeInput). The ID embeddings are not part of the module: they are sharded over the ranks
@@ -99,6 +100,8 @@ class BlockGnnImpl : public torch::nn::Module {
   torch::Tensor& coefficients(std::int64_t l) { return coefficients_.at(l); }
   torch::nn::Linear& self(std::int64_t l) { return self_.at(l); }
 
+  // kgat: rows [n, dim] projected by their relations' W_r (relations [n] int64).
+  torch::Tensor projectByRelation(const torch::Tensor& rows, const torch::Tensor& relations) const;
   // kgat: the attention score of every edge of a block [E] from the rows `h_src`.
   torch::Tensor attentionScores(const BlockTensors& block, const torch::Tensor& h_src) const;
   // kgat: the TransR distance |W_r h + e_r - W_r t|^2 of triples given as layer-0 rows
