@@ -179,7 +179,7 @@ std::map<std::string, std::vector<std::int64_t>> parseRelationFanouts(
     }
     if (!ok) {
       throw ConfigError(fmt::format("--relation-fanouts {}: expected NAME=F1,F2,... with one "
-                                    "integer per layer, e.g. interacted_by=5,5", spec));
+                                    "integer per layer, e.g. interacted_by=5,5 or kg=2,2", spec));
     }
     out[spec.substr(0, eq)] = fanouts;
   }
@@ -317,7 +317,9 @@ int run(int argc, char** argv) {
   std::vector<std::string> relation_fanouts;
   partitions_only->add_option("--relation-fanouts", relation_fanouts,
                               "A relation's own budget per layer, NAME=F1,F2,... (repeatable); "
-                              "the other relations share --fanouts");
+                              "NAME+NAME=... for relations sharing one budget, where the names "
+                              "interactions and kg stand for all of those relations; the other "
+                              "relations share --fanouts");
   partitions_only->add_flag("--replace", dist_options.replace,
                             "Sample neighbours with replacement");
   partitions_only->add_option("--bases", dist_options.bases,

@@ -55,17 +55,28 @@ void validateSamplerOptions(const SamplerOptions& options, std::int64_t num_rela
   for (std::size_t h = 0; h < options.fanouts.size(); ++h) {
     checkFanout(options.fanouts[h], fmt::format("fanout of hop {}", h + 1));
   }
-  for (const auto& [relation, fanouts] : options.relation_fanouts) {
-    if (relation < 0 || relation >= num_relations) {
-      throw ConfigError(fmt::format("relation fanout for relation {}: the graph has relation "
-                                    "ids 0..{}", relation, num_relations - 1));
+  std::vector<bool> grouped(static_cast<std::size_t>(std::max<std::int64_t>(num_relations, 0)));
+  for (const SamplerOptions::RelationGroup& group : options.relation_fanouts) {
+    if (group.relations.empty()) throw ConfigError("a relation fanout group has no relation");
+    for (std::int32_t relation : group.relations) {
+      if (relation < 0 || relation >= num_relations) {
+        throw ConfigError(fmt::format("relation fanout for relation {}: the graph has relation "
+                                      "ids 0..{}", relation, num_relations - 1));
+      }
+      if (grouped[relation]) {
+        throw ConfigError(fmt::format("relation {} has two fanout budgets: give it one",
+                                      relation));
+      }
+      grouped[relation] = true;
     }
-    if (fanouts.size() != options.fanouts.size()) {
-      throw ConfigError(fmt::format("relation {} has {} fanouts for {} layers", relation,
-                                    fanouts.size(), options.fanouts.size()));
+    if (group.fanouts.size() != options.fanouts.size()) {
+      throw ConfigError(fmt::format("relation {} has {} fanouts for {} layers",
+                                    group.relations.front(), group.fanouts.size(),
+                                    options.fanouts.size()));
     }
-    for (std::size_t h = 0; h < fanouts.size(); ++h) {
-      checkFanout(fanouts[h], fmt::format("fanout of relation {} at hop {}", relation, h + 1));
+    for (std::size_t h = 0; h < group.fanouts.size(); ++h) {
+      checkFanout(group.fanouts[h], fmt::format("fanout of relation {} at hop {}",
+                                                group.relations.front(), h + 1));
     }
   }
   if (options.negatives < 1) {
@@ -92,6 +103,12 @@ NeighborSampler::NeighborSampler(const Shard& shard, const PartitionBook& book,
                                  const RemoteNeighborSource* remote)
     : shard_(shard), book_(book), stats_(stats), options_(std::move(options)), remote_(remote) {
   validateSamplerOptions(options_, static_cast<std::int64_t>(shard.relation_names.size()));
+  group_of_relation_.assign(shard.relation_names.size(), -1);
+  for (std::size_t g = 0; g < options_.relation_fanouts.size(); ++g) {
+    for (std::int32_t r : options_.relation_fanouts[g].relations) {
+      group_of_relation_[r] = static_cast<std::int32_t>(g);
+    }
+  }
   const NodeSpace& nodes = shard.nodes;
   KGREC_CHECK(book.numNodes() == nodes.numNodes(), "partition book has {} nodes, shard {}",
               book.numNodes(), nodes.numNodes());
@@ -222,20 +239,17 @@ void NeighborSampler::drawInEdges(std::int64_t global, std::uint64_t stream, std
     for (std::int64_t o : offsets) emit(begin + o, end - begin);
     return;
   }
-  // The unmapped relations share fanouts[hop]; then each mapped relation in id order.
-  auto drawGroup = [&](std::int64_t fanout, auto&& member) {
+  // The relations in no group share fanouts[hop]; then each group in the options' order.
+  const auto groups = static_cast<std::int32_t>(options_.relation_fanouts.size());
+  for (std::int32_t g = -1; g < groups; ++g) {
     group.clear();
     for (std::int64_t p = begin; p < end; ++p) {
-      if (member(graph.relations[p])) group.push_back(p);
+      if (group_of_relation_[graph.relations[p]] == g) group.push_back(p);
     }
     const auto size = static_cast<std::int64_t>(group.size());
-    drawOffsets(size, fanout, options_.replace, rng, &offsets);
+    drawOffsets(size, g < 0 ? options_.fanouts[hop] : options_.relation_fanouts[g].fanouts[hop],
+                options_.replace, rng, &offsets);
     for (std::int64_t o : offsets) emit(group[o], size);
-  };
-  drawGroup(options_.fanouts[hop],
-            [&](std::int32_t r) { return options_.relation_fanouts.count(r) == 0; });
-  for (const auto& [relation, fanouts] : options_.relation_fanouts) {
-    drawGroup(fanouts[hop], [relation = relation](std::int32_t r) { return r == relation; });
   }
 }
 

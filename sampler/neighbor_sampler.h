@@ -21,9 +21,14 @@ struct SamplerOptions {
   // Neighbours per destination node and hop, nearest hop first: fanouts[0] is drawn around the
   // seeds (the output block, blocks.back()), fanouts[L-1] for the input block. -1 = all.
   std::vector<std::int64_t> fanouts;
-  // Optional per relation id, one entry per hop like `fanouts`: a mapped relation gets its own
-  // budget; the relations not mapped share fanouts[hop].
-  std::map<std::int32_t, std::vector<std::int64_t>> relation_fanouts;
+  // Optional budgets of their own for groups of relation ids (a group of one: a relation's
+  // own budget), one entry per hop like `fanouts`; the relations in no group share
+  // fanouts[hop]. A relation is in at most one group.
+  struct RelationGroup {
+    std::vector<std::int32_t> relations;
+    std::vector<std::int64_t> fanouts;
+  };
+  std::vector<RelationGroup> relation_fanouts;
   bool replace = false;
   std::int64_t negatives = 1;         // per (user, positive)
   bool popularity_negatives = false;  // weight (training interactions + 1) instead of uniform
@@ -151,6 +156,8 @@ class NeighborSampler {
   // on the partition's local numbering, so every partition draws the same neighbours.
   Csr in_edges_;
   Csr user_items_;                        // every training item of each owned user (by user index)
+  // By relation id: its index in options_.relation_fanouts, -1 for the shared budget.
+  std::vector<std::int32_t> group_of_relation_;
   std::vector<double> popularity_cdf_;    // by item, when popularity_negatives
 
   // The schedule of the latest epoch asked for, shared by the threads sampling it.

@@ -94,6 +94,34 @@ nlohmann::json readJsonFile(const std::string& path, const char* what) {
   }
 }
 
+// The relation ids of a --relation-fanouts group: names joined by '+', where "interactions"
+// stands for the interaction relation and its reverse, and "kg" for every KG relation and its
+// reverse. ConfigError naming the graph's relations for an unknown name.
+std::vector<std::int32_t> relationIds(const std::string& group,
+                                      const std::vector<std::string>& relation_names) {
+  const auto count = static_cast<std::int32_t>(relation_names.size());
+  std::vector<std::int32_t> ids;
+  for (std::size_t start = 0; start <= group.size();) {
+    const std::size_t end = std::min(group.find('+', start), group.size());
+    const std::string name = group.substr(start, end - start);
+    start = end + 1;
+    if (name == "interactions") {
+      ids.insert(ids.end(), {kRelInteract, kRelInteractReverse});
+    } else if (name == "kg") {
+      for (std::int32_t r = kgForwardRelation(0); r < count; ++r) ids.push_back(r);
+    } else {
+      const auto it = std::find(relation_names.begin(), relation_names.end(), name);
+      if (it == relation_names.end()) {
+        throw ConfigError(fmt::format(
+            "--relation-fanouts {}: the graph has no relation {}; its relations are {} (or the "
+            "groups interactions and kg)", group, name, fmt::join(relation_names, ", ")));
+      }
+      ids.push_back(static_cast<std::int32_t>(it - relation_names.begin()));
+    }
+  }
+  return ids;
+}
+
 BlockGnnOptions modelOptions(const DistTrainOptions& o, std::int64_t feature_dim,
                              std::int64_t num_relations) {
   BlockGnnOptions mo;
@@ -432,14 +460,8 @@ DistTrainer::DistTrainer(const DistTrainOptions& options) : o_(options) {
   SamplerOptions so;
   so.fanouts = o_.fanouts;
   so.replace = o_.replace;
-  for (const auto& [name, fanouts] : o_.relation_fanouts) {
-    const auto& names = shard_.relation_names;
-    const auto it = std::find(names.begin(), names.end(), name);
-    if (it == names.end()) {
-      throw ConfigError(fmt::format("--relation-fanouts {}: the graph has no such relation; its "
-                                    "relations are {}", name, fmt::join(names, ", ")));
-    }
-    so.relation_fanouts[static_cast<std::int32_t>(it - names.begin())] = fanouts;
+  for (const auto& [names, fanouts] : o_.relation_fanouts) {
+    so.relation_fanouts.push_back({relationIds(names, shard_.relation_names), fanouts});
   }
   so.negatives = o_.negatives;
   so.batch_size = o_.batch_size;

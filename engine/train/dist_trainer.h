@@ -31,7 +31,9 @@ struct DistTrainOptions {
   std::int64_t dim = 64;
   std::int64_t layers = 3;
   std::vector<std::int64_t> fanouts;  // per layer, nearest hop first; empty: 10 per layer
-  // Own per-layer budgets for relations by name (the others share `fanouts`).
+  // Own per-layer budgets for relations by name (the others share `fanouts`): a key names one
+  // relation or a group sharing one budget, "name+name", where "interactions" and "kg" stand
+  // for the interaction relations and for every KG relation (reverses included).
   std::map<std::string, std::vector<std::int64_t>> relation_fanouts;
   bool replace = false;  // sample neighbours with replacement
   std::int64_t negatives = 1;

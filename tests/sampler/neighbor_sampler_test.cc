@@ -133,7 +133,15 @@ void checkBatch(const MiniBatch& batch, const Partitioned& p, const Shard& shard
         continue;
       }
       std::map<std::int32_t, std::int64_t> drawn, available;
-      auto groupOf = [&](std::int32_t rel) { return o.relation_fanouts.count(rel) ? rel : -1; };
+      auto groupOf = [&](std::int32_t rel) {
+        for (std::size_t g = 0; g < o.relation_fanouts.size(); ++g) {
+          const auto& members = o.relation_fanouts[g].relations;
+          if (std::find(members.begin(), members.end(), rel) != members.end()) {
+            return static_cast<std::int32_t>(g);
+          }
+        }
+        return -1;
+      };
       for (std::int64_t e = graph.indptr[dst]; e < graph.indptr[dst + 1]; ++e) {
         ++available[groupOf(graph.relations[e])];
       }
@@ -158,7 +166,8 @@ void checkBatch(const MiniBatch& batch, const Partitioned& p, const Shard& shard
         EXPECT_EQ(unique.size(), edges.size()) << "duplicate neighbour without replacement";
       }
       for (const auto& [group, count] : available) {
-        const std::int64_t fanout = group < 0 ? o.fanouts[hop] : o.relation_fanouts.at(group)[hop];
+        const std::int64_t fanout =
+            group < 0 ? o.fanouts[hop] : o.relation_fanouts.at(group).fanouts[hop];
         if (o.replace) {
           EXPECT_EQ(drawn[group], fanout);
         } else {
@@ -173,10 +182,14 @@ TEST(NeighborSampler, OnlyRealEdgesWithinFanouts) {
   for (std::int64_t parts : {1, 2, 3}) {
     const Partitioned p = partitioned(parts);
     for (bool replace : {false, true}) {
-      for (bool per_relation : {false, true}) {
+      // No relation budgets; one relation's own; a group of relations sharing one.
+      for (int budgets : {0, 1, 2}) {
         SamplerOptions o = smallOptions();
         o.replace = replace;
-        if (per_relation) o.relation_fanouts[kRelInteractReverse] = {1, 3};
+        if (budgets == 1) o.relation_fanouts.push_back({{kRelInteractReverse}, {1, 3}});
+        if (budgets == 2) {
+          o.relation_fanouts.push_back({{kgForwardRelation(0), kgReverseRelation(1)}, {2, 1}});
+        }
         for (const Shard& shard : p.shards) {
           NeighborSampler sampler(shard, p.book, p.stats, o);
           for (std::int64_t epoch = 0; epoch < 3; ++epoch) {
@@ -367,10 +380,14 @@ TEST(NeighborSampler, RejectsBadOptions) {
   o.batch_size = -1;
   EXPECT_THROW(make(o), ConfigError);
   o = smallOptions();
-  o.relation_fanouts[1] = {2};
+  o.relation_fanouts.push_back({{1}, {2}});  // one fanout for two layers
   EXPECT_THROW(make(o), ConfigError);
   o = smallOptions();
-  o.relation_fanouts[99] = {2, 2};
+  o.relation_fanouts.push_back({{99}, {2, 2}});
+  EXPECT_THROW(make(o), ConfigError);
+  o = smallOptions();
+  o.relation_fanouts.push_back({{1, 2}, {2, 2}});
+  o.relation_fanouts.push_back({{2}, {1, 1}});  // relation 2 in two groups
   EXPECT_THROW(make(o), ConfigError);
   o = smallOptions();
   o.fanouts = {-1, 3};

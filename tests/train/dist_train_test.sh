@@ -83,11 +83,13 @@ check "3 sampling threads: loss = 1 thread's" close lightgcn-id-2.jsonl threads3
 check "3 sampling threads: recall@20 = 1 thread's" \
   close lightgcn-id-2.jsonl threads3.jsonl "recall@20" 1e-9
 
-# Per-relation fanouts and sampling with replacement, named by relation: the same trajectory
-# on 1 and 2 ranks; an unknown relation name is refused with the graph's names.
+# Per-relation fanouts (a relation's own, and the group of all KG relations) and sampling with
+# replacement: the same trajectory on 1 and 2 ranks; an unknown relation name is refused with
+# the graph's names, a relation in two budgets too.
 for ranks in 1 2; do
   mpi "$ranks" train "p$ranks" --model rgcn --features lm --epochs 1 --batch-size 128 --dim 16 \
-    --layers 2 --fanouts 4,2 --relation-fanouts interacted_by=2,1 --replace \
+    --layers 2 --fanouts 4,2 --relation-fanouts interacted_by=2,1 --relation-fanouts kg=1,1 \
+    --replace \
     --metrics-out "rel-$ranks.jsonl" > "rel-$ranks.out" 2> "rel-$ranks.err"
   check "relation fanouts on $ranks ranks train" test $? -eq 0
 done
@@ -95,6 +97,9 @@ check "relation fanouts: loss on 2 ranks = on 1" close rel-1.jsonl rel-2.jsonl l
 mpi 1 train p1 --relation-fanouts nosuchrelation=2,2 --layers 2 > norel.out 2> norel.err
 check "unknown relation refused" test $? -ne 0
 check "unknown relation: the graph's names listed" contains norel.err "interacted_by"
+mpi 1 train p1 --relation-fanouts kg=2,2 --relation-fanouts interactions+kg=1,1 --layers 2 \
+  > twice.out 2> twice.err
+check "a relation in two budgets refused" contains twice.err "two fanout budgets"
 
 "$KGREC" eval sage-lm-2 > eval.json 2> eval.err
 check "eval of a 2-rank checkpoint in one process" test $? -eq 0
