@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,9 +187,10 @@ std::map<std::string, std::vector<std::int64_t>> parseRelationFanouts(
   return out;
 }
 
-// Runs this kgrec binary with `args` on `ranks` MPI ranks (mpirun from PATH) and waits;
-// Error when mpirun cannot start or the job fails.
-void runOnRanks(int ranks, const std::vector<std::string>& args) {
+// Runs this kgrec binary with `args` on `ranks` MPI ranks (mpirun from PATH) and waits, the
+// job's standard output going to `stdout_path` (its log stays on stderr); Error when mpirun
+// cannot start or the job fails.
+void runOnRanks(int ranks, const std::vector<std::string>& args, const std::string& stdout_path) {
   std::vector<std::string> command = {"mpirun", "-np", std::to_string(ranks), "--oversubscribe",
                                       "--bind-to", "none"};
   if (::geteuid() == 0) command.push_back("--allow-run-as-root");
@@ -197,8 +199,13 @@ void runOnRanks(int ranks, const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (std::string& word : command) argv.push_back(word.data());
   argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, "mpirun", nullptr, nullptr, argv.data(), environ);
+  const int rc = ::posix_spawnp(&pid, "mpirun", &actions, nullptr, argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     throw Error(fmt::format("cannot start mpirun: {}; install openmpi-bin (scripts/setup.sh does)",
                             std::strerror(rc)));
@@ -538,7 +545,8 @@ int run(int argc, char** argv) {
                {"--threads", std::to_string(rank_threads), "train", parts_dir, "--model",
                 "lightgcn", "--epochs", std::to_string(demo_epochs), "--batch-size", "1024",
                 "--lr", "0.005", "--eval-every", "5", "--seed", std::to_string(demo_graph.seed),
-                "--metrics-out", demo_dir + "/metrics.jsonl", "--ckpt", checkpoint_dir});
+                "--metrics-out", demo_dir + "/metrics.jsonl", "--ckpt", checkpoint_dir},
+               demo_dir + "/train.out");
 
     spdlog::info("[5/5] eval: reloading {} and ranking every item for each test user, in this "
                  "one process", checkpoint_dir);
@@ -553,7 +561,7 @@ int run(int argc, char** argv) {
         toJson(evaluator.evaluate(popularityScorer(d.train, d.nodes.num_items)));
     printMetricsTable("lightgcn", reloaded, popularity, eval_options.ks);
     spdlog::info("outputs in {}/: synthetic.h5 (with /features/lm), parts/, metrics.jsonl, "
-                 "checkpoint/", demo_dir);
+                 "checkpoint/, train.out (the training's own table)", demo_dir);
   }
   return 0;
 }
