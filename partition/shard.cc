@@ -67,6 +67,26 @@ std::optional<NodeFeatures> readNodeFeatures(const std::string& path, const Node
   return features;
 }
 
+Csr ownedInEdgesByGlobalId(const Shard& shard) {
+  Csr out;
+  out.indptr = shard.graph.indptr;
+  out.indices.resize(shard.graph.indices.size());
+  out.relations.resize(shard.graph.indices.size());
+  std::vector<std::pair<std::int32_t, std::int32_t>> row;
+  for (std::int64_t v = 0; v < shard.graph.numRows(); ++v) {
+    row.clear();
+    for (std::int64_t e = shard.graph.indptr[v]; e < shard.graph.indptr[v + 1]; ++e) {
+      row.emplace_back(shard.global_ids[shard.graph.indices[e]], shard.graph.relations[e]);
+    }
+    std::sort(row.begin(), row.end());
+    for (std::size_t k = 0; k < row.size(); ++k) {
+      out.indices[shard.graph.indptr[v] + k] = row[k].first;
+      out.relations[shard.graph.indptr[v] + k] = row[k].second;
+    }
+  }
+  return out;
+}
+
 Shard buildShard(const Dataset& d, const PartitionBook& book, std::int32_t part,
                  const NodeFeatures* features) {
   const Csr& g = d.graph;

@@ -59,6 +59,11 @@ struct NodeFeatures {
 // entities (users have no text); FormatError for any other row count.
 std::optional<NodeFeatures> readNodeFeatures(const std::string& dataset_path, const NodeSpace& nodes);
 
+// The owned nodes' in-edges (row = owned local id, as shard.graph) with global source ids,
+// each row sorted by (source, relation) as in the dataset: a node's row then depends on its
+// edges only, not on the partition's local numbering.
+Csr ownedInEdgesByGlobalId(const Shard& shard);
+
 // Cuts part `part`'s shard out of the dataset. `features` may be null.
 Shard buildShard(const Dataset& dataset, const PartitionBook& book, std::int32_t part,
                  const NodeFeatures* features);

@@ -24,34 +24,30 @@ std::uint64_t tripleHash(std::uint64_t stream, std::int64_t head, std::int64_t r
 }  // namespace
 
 KgTripleSampler::KgTripleSampler(const Shard& shard, std::uint64_t seed)
-    : shard_(shard), seed_(seed) {
-  const Csr& g = shard.graph;
-  row_begin_.assign(static_cast<std::size_t>(shard.num_owned) + 1, 0);
-  for (std::int64_t v = 0; v < shard.num_owned; ++v) {
-    const std::int64_t tail = shard.global_ids[v];
-    const std::size_t first = row_edges_.size();
-    for (std::int64_t e = g.indptr[v]; e < g.indptr[v + 1]; ++e) {
-      const std::int64_t head = shard.global_ids[g.indices[e]];
-      const std::int64_t relation = g.relations[e];
-      row_edges_.emplace_back(head, relation);
-      if (relation >= kgForwardRelation(0)) {
-        heads_.push_back(head);
-        relations_.push_back(relation);
-        tails_.push_back(tail);
-        row_of_.push_back(v);
-      }
+    : shard_(shard), seed_(seed), in_edges_(ownedInEdgesByGlobalId(shard)) {
+  for (std::int64_t v = 0; v < in_edges_.numRows(); ++v) {
+    for (std::int64_t e = in_edges_.indptr[v]; e < in_edges_.indptr[v + 1]; ++e) {
+      if (in_edges_.relations[e] < kgForwardRelation(0)) continue;
+      heads_.push_back(in_edges_.indices[e]);
+      relations_.push_back(in_edges_.relations[e]);
+      tails_.push_back(shard.global_ids[v]);
+      row_of_.push_back(v);
     }
-    std::sort(row_edges_.begin() + static_cast<std::ptrdiff_t>(first), row_edges_.end());
-    row_begin_[v + 1] = static_cast<std::int64_t>(row_edges_.size());
   }
 }
 
 bool KgTripleSampler::isHead(std::int64_t candidate, std::int64_t relation,
                              std::int64_t triple) const {
   const std::int64_t row = row_of_[triple];
-  return std::binary_search(row_edges_.begin() + row_begin_[row],
-                            row_edges_.begin() + row_begin_[row + 1],
-                            std::make_pair(candidate, relation));
+  const auto begin = in_edges_.indices.begin();
+  // The row is sorted by (source, relation): the candidate's edges are one run.
+  const auto [from, to] = std::equal_range(begin + in_edges_.indptr[row],
+                                           begin + in_edges_.indptr[row + 1],
+                                           static_cast<std::int32_t>(candidate));
+  for (auto e = from - begin; e < to - begin; ++e) {
+    if (in_edges_.relations[e] == relation) return true;
+  }
+  return false;
 }
 
 KgTriples KgTripleSampler::sample(std::int64_t epoch, std::int64_t step,
@@ -63,8 +59,8 @@ KgTriples KgTripleSampler::sample(std::int64_t epoch, std::int64_t step,
     step_triples_.assign(static_cast<std::size_t>(steps), {});
     for (std::int64_t i = 0; i < numOwnedTriples(); ++i) {
       const std::uint64_t hash = tripleHash(stream, heads_[i], relations_[i], tails_[i]);
-      const auto s = static_cast<std::size_t>(
-          (static_cast<unsigned __int128>(hash) * static_cast<std::uint64_t>(steps)) >> 64);
+      const auto s =
+          static_cast<std::size_t>(scaleToRange(hash, static_cast<std::uint64_t>(steps)));
       step_triples_[s].push_back(i);
     }
     for (auto& triples : step_triples_) {

@@ -40,12 +40,11 @@ class KgTripleSampler {
 
   const Shard& shard_;
   std::uint64_t seed_;
-  // Owned triples, sorted by (tail, head, relation); triple i's tail row is row_of_[i].
+  // The owned nodes' in-edges by global source, each row sorted by (source, relation): the
+  // heads of a tail's triples, searched when a corrupted head is drawn.
+  Csr in_edges_;
+  // Owned triples in in_edges_ order; triple i's tail row is row_of_[i].
   std::vector<std::int64_t> heads_, relations_, tails_, row_of_;
-  // Per owned node, its in-edges as (global source, relation), sorted: the heads of its
-  // triples, searched when a corrupted head is drawn.
-  std::vector<std::int64_t> row_begin_;
-  std::vector<std::pair<std::int64_t, std::int64_t>> row_edges_;
 
   mutable std::int64_t cached_epoch_ = -1, cached_steps_ = -1;
   mutable std::vector<std::vector<std::int64_t>> step_triples_;  // indices, by step

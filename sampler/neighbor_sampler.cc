@@ -116,21 +116,7 @@ NeighborSampler::NeighborSampler(const Shard& shard, const PartitionBook& book,
               "graph stats have {} degrees for {} nodes", stats.degree.size(), nodes.numNodes());
   KGREC_CHECK(stats.num_train >= numSeeds(), "graph stats count {} training interactions, "
               "fewer than this part's {}", stats.num_train, numSeeds());
-  in_edges_.indptr = shard.graph.indptr;
-  in_edges_.indices.resize(shard.graph.indices.size());
-  in_edges_.relations.resize(shard.graph.indices.size());
-  std::vector<std::pair<std::int32_t, std::int32_t>> row;
-  for (std::int64_t v = 0; v < shard.graph.numRows(); ++v) {
-    row.clear();
-    for (std::int64_t e = shard.graph.indptr[v]; e < shard.graph.indptr[v + 1]; ++e) {
-      row.emplace_back(shard.global_ids[shard.graph.indices[e]], shard.graph.relations[e]);
-    }
-    std::sort(row.begin(), row.end());
-    for (std::size_t k = 0; k < row.size(); ++k) {
-      in_edges_.indices[shard.graph.indptr[v] + k] = row[k].first;
-      in_edges_.relations[shard.graph.indptr[v] + k] = row[k].second;
-    }
-  }
+  in_edges_ = ownedInEdgesByGlobalId(shard);
   user_items_ = userItemCsr(shard.train, nodes.num_users);
   const auto cold = static_cast<std::int64_t>(shard.cold_items.size());
   for (std::int64_t u = 0; u < user_items_.numRows(); ++u) {
@@ -171,8 +157,8 @@ std::shared_ptr<const NeighborSampler::EpochSchedule> NeighborSampler::epochSche
       const std::uint64_t hash =
           mixSeed(epoch_stream, static_cast<std::uint64_t>(space.globalId(NodeType::kUser, x.user)),
                   static_cast<std::uint64_t>(space.globalId(NodeType::kItem, x.item)));
-      const auto step = static_cast<std::int64_t>(
-          (static_cast<unsigned __int128>(hash) * static_cast<std::uint64_t>(steps)) >> 64);
+      const auto step =
+          static_cast<std::int64_t>(scaleToRange(hash, static_cast<std::uint64_t>(steps)));
       keyed[i] = {step, hash, i};
     }
     std::sort(keyed.begin(), keyed.end());

@@ -151,9 +151,8 @@ class NeighborSampler {
   const GraphStats& stats_;
   SamplerOptions options_;
   const RemoteNeighborSource* remote_;
-  // The owned nodes' in-edges (row = owned local id) with global source ids, each row sorted
-  // by (source, relation) as in the dataset: a node's draw then depends on its edges only, not
-  // on the partition's local numbering, so every partition draws the same neighbours.
+  // ownedInEdgesByGlobalId: a node's draw depends on its edges only, not on the partition's
+  // local numbering, so every partition draws the same neighbours.
   Csr in_edges_;
   Csr user_items_;                        // every training item of each owned user (by user index)
   // By relation id: its index in options_.relation_fanouts, -1 for the shared budget.

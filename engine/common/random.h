@@ -7,6 +7,12 @@
 
 namespace kgrec {
 
+// A uniform 64-bit value mapped to [0, bound) by Lemire's multiply-shift (bias < 2^-32 for
+// the bounds kgrec uses, which are below 2^32).
+inline std::uint64_t scaleToRange(std::uint64_t x, std::uint64_t bound) {
+  return static_cast<std::uint64_t>((static_cast<unsigned __int128>(x) * bound) >> 64);
+}
+
 // SplitMix64 (Steele, Lea, Flood 2014): 64-bit state, passes BigCrush, trivially seekable.
 class SplitMix64 {
  public:
@@ -17,11 +23,8 @@ class SplitMix64 {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
   }
-  // Uniform in [0, bound) for bound > 0, by Lemire's multiply-shift (bias < 2^-32 for the
-  // bounds kgrec uses, which are below 2^32).
-  std::uint64_t below(std::uint64_t bound) {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64);
-  }
+  // Uniform in [0, bound) for bound > 0.
+  std::uint64_t below(std::uint64_t bound) { return scaleToRange(next(), bound); }
   // Uniform in [0, 1).
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
