@@ -60,9 +60,12 @@ torch::Tensor aggregate(const BlockTensors& block, const torch::Tensor& h_src) {
   if (!torch::GradMode::is_enabled() || !h_src.requires_grad()) {
     return spmm(block.csr, h_src.contiguous());
   }
-  const torch::Tensor messages =
-      h_src.index_select(0, block.edge_src) * block.csr.values.unsqueeze(1);
-  return torch::zeros({block.num_dst, h_src.size(1)}, h_src.options())
+  return sumIntoDestinations(block,
+                             h_src.index_select(0, block.edge_src) * block.csr.values.unsqueeze(1));
+}
+
+torch::Tensor sumIntoDestinations(const BlockTensors& block, const torch::Tensor& messages) {
+  return torch::zeros({block.num_dst, messages.size(1)}, messages.options())
       .index_add(0, block.edge_dst, messages);
 }
 
@@ -112,17 +115,16 @@ BlockGnnImpl::BlockGnnImpl(const BlockGnnOptions& options) : options_(options) {
     }
     adapter_ = register_module("adapter", torch::nn::Linear(options_.feature_dim, options_.dim));
   }
+  if ((options_.model == "rgcn" || options_.model == "kgat") && options_.num_relations <= 0) {
+    throw ConfigError(fmt::format("{} needs the graph's relation count", options_.model));
+  }
   if (options_.model == "rgcn") {
-    if (options_.num_relations <= 0) {
-      throw ConfigError("rgcn needs the graph's relation count");
-    }
     if (options_.num_bases < 1 || options_.num_bases > options_.num_relations) {
       throw ConfigError(fmt::format("--bases {}: between 1 and the {} relations",
                                     options_.num_bases, options_.num_relations));
     }
   }
   if (options_.model == "kgat") {
-    if (options_.num_relations <= 0) throw ConfigError("kgat needs the graph's relation count");
     const std::int64_t d = options_.dim, r = options_.num_relations;
     relation_embedding_ = register_parameter("relation_embedding", glorotUniform({r, d}, r, d));
     relation_projection_ = register_parameter("relation_projection", glorotUniform({r, d, d}, d, d));
@@ -248,9 +250,7 @@ torch::Tensor BlockGnnImpl::layer(std::int64_t l, const BlockTensors& block,
       alpha = segmentSoftmax(attentionScores(block, h_src), block.edge_dst, block.num_dst);
     }
     const torch::Tensor neighbours =
-        torch::zeros({block.num_dst, h_src.size(1)}, h_src.options())
-            .index_add(0, block.edge_dst,
-                       h_src.index_select(0, block.edge_src) * alpha.unsqueeze(1));
+        sumIntoDestinations(block, h_src.index_select(0, block.edge_src) * alpha.unsqueeze(1));
     const torch::Tensor self = h_src.narrow(0, 0, block.num_dst);
     return torch::leaky_relu(bi_sum_[l].ptr()->forward(self + neighbours), kKgatLeakySlope) +
            torch::leaky_relu(bi_product_[l].ptr()->forward(self * neighbours), kKgatLeakySlope);
@@ -265,10 +265,8 @@ torch::Tensor BlockGnnImpl::layer(std::int64_t l, const BlockTensors& block,
         coefficients_[l].index_select(0, block.edge_relation) * block.csr.values.unsqueeze(1);
     const torch::Tensor messages = h_src.index_select(0, block.edge_src);
     for (std::int64_t b = 0; b < options_.num_bases; ++b) {
-      const torch::Tensor aggregated =
-          torch::zeros({block.num_dst, h_src.size(1)}, h_src.options())
-              .index_add(0, block.edge_dst, messages * coef.narrow(1, b, 1));
-      out = out + torch::matmul(aggregated, bases_[l][b]);
+      out = out + torch::matmul(sumIntoDestinations(block, messages * coef.narrow(1, b, 1)),
+                                bases_[l][b]);
     }
   } else {
     torch::Tensor neighbours = aggregate(block, h_src);

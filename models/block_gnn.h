@@ -55,6 +55,9 @@ struct BlockTensors {
 // autograd when grad mode is on; the row-parallel spmm otherwise (inference).
 torch::Tensor aggregate(const BlockTensors& block, const torch::Tensor& h_src);
 
+// Per destination, the sum of its edges' rows of `messages` [E, d] (autograd).
+torch::Tensor sumIntoDestinations(const BlockTensors& block, const torch::Tensor& messages);
+
 // Softmax of `scores` [E] within each segment: entries with the same `segment` [E] (int64 in
 // [0, num_segments)) sum to 1. With autograd; an empty segment simply has no entries.
 torch::Tensor segmentSoftmax(const torch::Tensor& scores, const torch::Tensor& segment,
