@@ -23,6 +23,15 @@ std::uint64_t tripleHash(std::uint64_t stream, std::int64_t head, std::int64_t r
 }
 }  // namespace
 
+std::vector<std::int64_t> KgTriples::nodes() const {
+  std::vector<std::int64_t> out;
+  out.reserve(3 * size());
+  for (const auto* part : {&heads, &tails, &corrupt_heads}) {
+    out.insert(out.end(), part->begin(), part->end());
+  }
+  return out;
+}
+
 KgTripleSampler::KgTripleSampler(const Shard& shard, std::uint64_t seed)
     : shard_(shard), seed_(seed), in_edges_(ownedInEdgesByGlobalId(shard)) {
   for (std::int64_t v = 0; v < in_edges_.numRows(); ++v) {

@@ -21,6 +21,8 @@ namespace kgrec {
 struct KgTriples {
   std::vector<std::int64_t> heads, relations, tails, corrupt_heads;
   std::size_t size() const { return heads.size(); }
+  // The triples' nodes whose rows the loss needs: heads, then tails, then corrupted heads.
+  std::vector<std::int64_t> nodes() const;
 };
 
 class KgTripleSampler {

@@ -385,7 +385,7 @@ class DistTrainer {
   // One TransR step on the KG triples of KG step `step` (--kg-loss alternate).
   void kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals);
   // This rank's TransR loss sum (BPR form, -log sigmoid(d(corrupt) - d(true))) with its L2
-  // term, from `rows` [3n, dim] = heads, tails, corrupted heads; adds to the totals.
+  // term, from `rows` [3n, dim], the layer-0 rows of triples.nodes(); adds to the totals.
   torch::Tensor kgLoss(const KgTriples& triples, const torch::Tensor& rows, EpochTotals& totals);
   // Collective: backward of `loss`, gradient all-reduce, `optimizer`'s step, embedding rows'
   // step.
@@ -585,9 +585,8 @@ void DistTrainer::bprStep(const MiniBatch& batch, EpochTotals& totals) {
   std::vector<std::int64_t> nodes = batch.input_nodes;
   if (kg_ && kg_steps_ == 0) {
     triples = kg_->sample(batch.epoch, batch.step, sampler_->stepsPerEpoch());
-    for (const auto* part : {&triples.heads, &triples.tails, &triples.corrupt_heads}) {
-      nodes.insert(nodes.end(), part->begin(), part->end());
-    }
+    const std::vector<std::int64_t> triple_nodes = triples.nodes();
+    nodes.insert(nodes.end(), triple_nodes.begin(), triple_nodes.end());
   }
   const StepInputs inputs = fetchInputs(nodes, totals);
   auto t = Clock::now();
@@ -632,11 +631,7 @@ void DistTrainer::bprStep(const MiniBatch& batch, EpochTotals& totals) {
 
 void DistTrainer::kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals) {
   const KgTriples triples = kg_->sample(epoch, step, kg_steps_);
-  std::vector<std::int64_t> nodes;
-  for (const auto* part : {&triples.heads, &triples.tails, &triples.corrupt_heads}) {
-    nodes.insert(nodes.end(), part->begin(), part->end());
-  }
-  const StepInputs inputs = fetchInputs(nodes, totals);
+  const StepInputs inputs = fetchInputs(triples.nodes(), totals);
   const auto t = Clock::now();
   const torch::Tensor loss = kgLoss(triples, inputs.h0, totals) / kg_norm_;
   totals.compute += secondsSince(t);
