@@ -67,6 +67,9 @@ class ProcessGroup {
   int rank() const { return rank_; }
   int size() const { return size_; }
   virtual std::string backendName() const = 0;
+  // Collective: a new group of the same ranks whose operations never match this one's, e.g.
+  // one per sampling thread, so that each has its own call order.
+  virtual std::shared_ptr<ProcessGroup> duplicate() const = 0;
 
   // In place: `tensor` (same shape and dtype on every rank) becomes the sum, or the mean, over
   // ranks. Sum: float32, float16, bfloat16, float64, int32, int64. Avg: the floating types.

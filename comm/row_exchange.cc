@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include <torch/autograd.h>
+
 #include "engine/common/error.h"
 
 namespace kgrec {
@@ -37,6 +39,23 @@ RowRequest RowExchange::plan(const torch::Tensor& ids) const {
               "row ids must be a 1-d int64 tensor, got {}-d {}", ids.dim(),
               c10::toString(ids.scalar_type()));
   const int size = group_->size();
+  RowRequest request;
+  if (size == 1) {
+    // No sort, no de-duplication, no collective: a fetch is one index_select.
+    const torch::Tensor cpu_ids = ids.cpu().contiguous();
+    const std::int64_t n = cpu_ids.size(0);
+    const std::int64_t* global = cpu_ids.data_ptr<std::int64_t>();
+    request.local = true;
+    request.served_rows = torch::empty({n}, torch::kLong);
+    std::int64_t* rows = request.served_rows.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < n; ++i) {
+      KGREC_CHECK(ownership_->owner(global[i]) == 0, "row {} is owned by rank {} in a group of 1",
+                  global[i], ownership_->owner(global[i]));
+      rows[i] = ownership_->localRow(global[i]);
+    }
+    request.send_counts = request.serve_counts = {n};
+    return request;
+  }
   torch::Tensor distinct, inverse;
   std::tie(distinct, inverse) = torch::_unique(ids.cpu(), /*sorted=*/true, /*return_inverse=*/true);
   const std::int64_t n = distinct.size(0);
@@ -44,7 +63,6 @@ RowRequest RowExchange::plan(const torch::Tensor& ids) const {
 
   // Group the distinct ids by owner (a counting sort): count, prefix sum, place.
   std::vector<int> owners(n);
-  RowRequest request;
   request.send_counts.assign(size, 0);
   for (std::int64_t i = 0; i < n; ++i) {
     owners[i] = ownership_->owner(global[i]);
@@ -73,6 +91,7 @@ RowRequest RowExchange::plan(const torch::Tensor& ids) const {
 torch::Tensor RowExchange::fetch(const RowRequest& request, const torch::Tensor& local_table) const {
   KGREC_CHECK(local_table.dim() >= 1, "the local table must be [rows, ...]");
   const torch::Tensor device = request.served_rows.to(local_table.device());
+  if (request.local) return local_table.index_select(0, device);
   torch::Tensor outgoing = local_table.index_select(0, device);
   torch::Tensor received = group_->allToAllV(outgoing, request.serve_counts)->result().tensor;
   return received.index_select(0, request.inverse.to(received.device()));
@@ -80,9 +99,16 @@ torch::Tensor RowExchange::fetch(const RowRequest& request, const torch::Tensor&
 
 void RowExchange::pushGradients(const RowRequest& request, const torch::Tensor& row_grads,
                                 torch::Tensor& local_grad) const {
-  KGREC_CHECK(row_grads.dim() >= 1 && row_grads.size(0) == request.inverse.size(0),
+  const std::int64_t requested =
+      request.local ? request.served_rows.size(0) : request.inverse.size(0);
+  KGREC_CHECK(row_grads.dim() >= 1 && row_grads.size(0) == requested,
               "{} gradient rows for {} requested ids", row_grads.dim() ? row_grads.size(0) : 0,
-              request.inverse.size(0));
+              requested);
+  if (request.local) {
+    local_grad.index_add_(0, request.served_rows.to(local_grad.device()),
+                          row_grads.to(local_grad.device()));
+    return;
+  }
   std::int64_t distinct = 0;
   for (std::int64_t c : request.send_counts) distinct += c;
   // Repeats of an id are summed here, so each distinct row travels once.
@@ -93,6 +119,48 @@ void RowExchange::pushGradients(const RowRequest& request, const torch::Tensor& 
   torch::Tensor received = group_->allToAllV(outgoing, request.send_counts)->result().tensor;
   local_grad.index_add_(0, request.served_rows.to(local_grad.device()),
                         received.to(local_grad.device()));
+}
+
+namespace {
+
+// The request travels in the autograd context as tensors and counts, the exchange as its
+// address (it outlives the backward by contract).
+class FetchRows : public torch::autograd::Function<FetchRows> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor local_table,
+                               const RowExchange* exchange, const RowRequest* request) {
+    ctx->saved_data["exchange"] = reinterpret_cast<std::int64_t>(exchange);
+    ctx->saved_data["local"] = request->local;
+    ctx->saved_data["inverse"] = request->inverse;
+    ctx->saved_data["served_rows"] = request->served_rows;
+    ctx->saved_data["send_counts"] = request->send_counts;
+    ctx->saved_data["serve_counts"] = request->serve_counts;
+    ctx->saved_data["table_shape"] = local_table.sizes().vec();
+    return exchange->fetch(*request, local_table);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto* exchange =
+        reinterpret_cast<const RowExchange*>(ctx->saved_data["exchange"].toInt());
+    RowRequest request;
+    request.local = ctx->saved_data["local"].toBool();
+    request.inverse = ctx->saved_data["inverse"].toTensor();
+    request.served_rows = ctx->saved_data["served_rows"].toTensor();
+    request.send_counts = ctx->saved_data["send_counts"].toIntVector();
+    request.serve_counts = ctx->saved_data["serve_counts"].toIntVector();
+    torch::Tensor local_grad =
+        torch::zeros(ctx->saved_data["table_shape"].toIntVector(), grads[0].options());
+    exchange->pushGradients(request, grads[0].contiguous(), local_grad);
+    return {local_grad, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor RowExchange::fetchWithGradient(const RowRequest& request,
+                                             const torch::Tensor& local_table) const {
+  return FetchRows::apply(local_table, this, &request);
 }
 
 }  // namespace kgrec

@@ -41,6 +41,9 @@ class BlockOwnership final : public RowOwnership {
 // One batch's requests, planned once and used for both directions. Each distinct id is sent
 // once, however often the batch repeats it.
 struct RowRequest {
+  // In a group of one, every row is this rank's: `served_rows` then holds the local row of
+  // each requested id, in the order of the ids (repeats kept), and nothing is planned or sent.
+  bool local = false;
   // [n] int64: for each requested id, its position among the distinct ids in send order.
   torch::Tensor inverse;
   // Distinct ids sent to each owner; the ids are grouped by owner in rank order.
@@ -82,6 +85,12 @@ class RowExchange {
   // owners' `local_grad` [owned rows, *]; repeats and ranks asking for the same row sum up.
   void pushGradients(const RowRequest& request, const torch::Tensor& row_grads,
                      torch::Tensor& local_grad) const;
+
+  // Collective, differentiable: fetch(), whose backward pushes the rows' gradients to their
+  // owners (pushGradients into zeros shaped like `local_table`). The backward is a collective
+  // too: every rank must differentiate the same sequence of fetches, which autograd does when
+  // every rank builds the same graph. The exchange must outlive the backward.
+  torch::Tensor fetchWithGradient(const RowRequest& request, const torch::Tensor& local_table) const;
 
  private:
   std::shared_ptr<ProcessGroup> group_;

@@ -28,8 +28,10 @@
 #include "engine/prepare/importers.h"
 #include "engine/store/dataset_io.h"
 #include "comm/mpi/mpi_runtime.h"
-#include "engine/train/dist_trainer.h"
+#include "comm/local_process_group.h"
+#include "comm/mpi/mpi_process_group.h"
 #include "engine/train/trainer.h"
+#include "launcher/stop_signals.h"
 #include "partition/partitioner.h"
 #include "models/encoder/seeded_encoder.h"
 #include "models/encoder/text_embedder.h"
@@ -37,10 +39,6 @@
 
 namespace kgrec {
 namespace {
-
-// A run stopped by SIGTERM/SIGUSR1 after writing its checkpoint: not finished, not failed
-// (EX_TEMPFAIL, so that a batch script can requeue it).
-constexpr int kExitStoppedEarly = 75;
 
 struct PrepareArgs {
   ImportOptions import;
@@ -146,19 +144,6 @@ void logAsRank(int rank, const std::string& log_dir) {
   if (rank != 0) spdlog::set_pattern(fmt::format("%Y-%m-%d %H:%M:%S rank {} %^%l%$ %v", rank));
 }
 
-// Runs one rank's share of a collective job. With several ranks an error on one must end them
-// all (the others would wait in their next collective forever), so it aborts the job with the
-// rank's message; alone, the error goes up as usual.
-template <typename Job>
-auto onEveryRank(const MpiRuntime& mpi, Job&& job) {
-  if (mpi.size() == 1) return job();
-  try {
-    return job();
-  } catch (const std::exception& e) {
-    abortJob(e.what());
-  }
-}
-
 // "NAME=F1,F2,..." per relation; ConfigError naming the malformed one.
 std::map<std::string, std::vector<std::int64_t>> parseRelationFanouts(
     const std::vector<std::string>& specs) {
@@ -221,25 +206,155 @@ void runOnRanks(int ranks, const std::vector<std::string>& args, const std::stri
   }
 }
 
-void addTrainFlags(CLI::App* cmd, TrainOptions* o) {
-  cmd->add_option("--model", o->model,
-                  "Model: lightgcn (either input), sage, rgcn or kgat (a partition folder)")
+// The train flags, bound to the options' fields and grouped as they are.
+void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& relation_fanouts,
+                   std::string& log_dir) {
+  cmd->add_option("input", o.run.input,
+                  "Dataset file from `kgrec prepare` (one process), or folder from `kgrec "
+                  "partition` (one rank per part)")
+      ->required()->check(CLI::ExistingPath);
+  auto* model = cmd->add_option_group("model");
+  model->add_option("--model", o.model.name,
+                    "lightgcn (weight-free propagation), sage, rgcn (basis decomposition) or "
+                    "kgat (relation attention, TransR KG loss)")
       ->check(CLI::IsMember({"lightgcn", "sage", "rgcn", "kgat"}))->capture_default_str();
-  cmd->add_option("--epochs", o->epochs, "Training epochs")->capture_default_str();
-  cmd->add_option("--batch-size", o->batch_size,
-                  "BPR triples per step (over all ranks when training on partitions)")
+  model->add_option("--dim", o.model.dim, "Embedding width")->capture_default_str();
+  model->add_option("--layers", o.model.layers, "Propagation layers")->capture_default_str();
+  model->add_option("--features", o.model.features,
+                    "Layer-0 input of items and entities: id (learnable embeddings), lm (frozen "
+                    "LM features through an adapter), both")
+      ->check(CLI::IsMember({"id", "lm", "both"}))->capture_default_str();
+  model->add_option("--relations", o.model.relations,
+                    "Edges propagation uses: all (interactions and every KG relation, with "
+                    "reverses) or interactions (user-item only, as the LightGCN paper)")
+      ->check(CLI::IsMember({"all", "interactions"}))->capture_default_str();
+  model->add_option("--bases", o.model.bases, "rgcn: basis matrices per layer (0: min(8, relations))")
       ->capture_default_str();
-  cmd->add_option("--dim", o->dim, "Embedding width")->capture_default_str();
-  cmd->add_option("--layers", o->layers, "Propagation layers")->capture_default_str();
-  cmd->add_option("--lr", o->lr, "Adam learning rate")->capture_default_str();
-  cmd->add_option("--l2", o->l2, "L2 weight on the batch's layer-0 embeddings")->capture_default_str();
-  cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of initialisation and sampling")->capture_default_str();
-  cmd->add_option("--eval-every", o->eval_every,
+
+  auto* sampling = cmd->add_option_group("propagation and sampling");
+  sampling->add_option("--propagation", o.sampling.propagation,
+                       "full (every layer over the whole graph; ranks exchange their halo "
+                       "rows), sampled (per-relation fanouts), auto (full for lightgcn, sampled "
+                       "for the others)")
+      ->check(CLI::IsMember({"auto", "full", "sampled"}))->capture_default_str();
+  sampling->add_option("--fanouts", o.sampling.fanouts,
+                       "sampled: neighbours per layer, nearest hop first, e.g. 10,10,5 (-1: all; "
+                       "default 10 per layer)")
+      ->delimiter(',');
+  sampling->add_option("--relation-fanouts", relation_fanouts,
+                       "sampled: a relation's own budget per layer, NAME=F1,F2,... (repeatable); "
+                       "NAME+NAME=... for relations sharing one budget, where the names "
+                       "interactions and kg stand for all of those relations; the other "
+                       "relations share --fanouts");
+  sampling->add_flag("--replace", o.sampling.replace, "sampled: neighbours with replacement");
+  sampling->add_option("--negatives", o.sampling.negatives, "Negative items per (user, positive)")
+      ->capture_default_str();
+  sampling->add_option("--sampler-threads", o.sampling.threads,
+                       "sampled: sampling threads per rank (with neighbours from other ranks, "
+                       "each has a communicator of its own)")
+      ->capture_default_str();
+  sampling->add_flag("!--local-sampling", o.sampling.remote_neighbours,
+                     "sampled: do not ask other ranks for their nodes' neighbours, sample the "
+                     "local part + halo only (less traffic; batches then depend on the partition)");
+  sampling->add_option("--queue", o.sampling.queue_batches,
+                       "sampled: batches sampled ahead of the training step")
+      ->capture_default_str();
+
+  auto* optim = cmd->add_option_group("optimisation");
+  optim->add_option("--epochs", o.optim.epochs, "Training epochs")->capture_default_str();
+  optim->add_option("--batch-size", o.optim.batch_size,
+                    "(user, positive) seeds per step, over all ranks")->capture_default_str();
+  optim->add_option("--lr", o.optim.lr, "Adam learning rate")->capture_default_str();
+  optim->add_option("--l2", o.optim.l2, "L2 weight on the batch's layer-0 rows")->capture_default_str();
+  optim->add_option("--kg-loss", o.optim.kg_loss,
+                    "kgat's TransR loss on KG triples: alternate (steps of its own after each "
+                    "epoch's BPR steps, as KGAT; kgat's default), sum (added to every BPR step), off")
+      ->check(CLI::IsMember({"off", "sum", "alternate"}));
+  optim->add_option("--kg-batch-size", o.optim.kg_batch_size,
+                    "KG triples per KG step over all ranks (--kg-loss alternate; 0: --batch-size)")
+      ->capture_default_str();
+  optim->add_option("--seed", o.optim.seed, "Seed of initialisation and sampling")->capture_default_str();
+
+  auto* run = cmd->add_option_group("run");
+  run->add_option("--device", o.run.device, "cpu, cuda or cuda:N")->capture_default_str();
+  run->add_option("--eval-every", o.run.eval_every,
                   "Evaluate every N epochs (0: after the last epoch only)")->capture_default_str();
-  cmd->add_option("--topk", o->ks, "Cut-offs K of recall@K and ndcg@K")->capture_default_str();
-  cmd->add_option("--metrics-out", o->metrics_out, "Write one JSON object per epoch to this file");
-  cmd->add_option("--ckpt", o->checkpoint_dir, "Write the final model and its configuration here");
+  run->add_option("--topk", o.run.ks, "Cut-offs K of recall@K and ndcg@K")->capture_default_str();
+  run->add_option("--metrics-out", o.run.metrics_out,
+                  "Write one JSON line per epoch here (docs/metrics_lines.md)");
+  run->add_option("--ckpt", o.run.checkpoint_dir,
+                  "Checkpoint folder: written at the end, every --ckpt-every epochs, and on "
+                  "SIGTERM/SIGUSR1 (then the run stops at the next step, exit code 75)");
+  run->add_option("--ckpt-every", o.run.checkpoint_every, "Also write the checkpoint every N epochs")
+      ->capture_default_str();
+  run->add_option("--resume", o.run.resume_dir,
+                  "Continue the run whose checkpoint is in this folder (same settings; --epochs "
+                  "may be larger)")
+      ->check(CLI::ExistingDirectory);
+  run->add_option("--log-dir", log_dir, "Also write each rank's log to DIR/rank-R.log");
+
+  cmd->add_option_group("comm")
+      ->add_option("--backend", o.comm.backend,
+                   "Collectives: auto (the local group for one process; MPI on CPU ranks, NCCL "
+                   "for CUDA), mpi, nccl")
+      ->check(CLI::IsMember({"auto", "mpi", "nccl"}))->capture_default_str();
+}
+
+// Under mpirun or srun with several ranks, a dataset file would train once per rank.
+int launchedRanks() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  }
+  return 1;
+}
+
+// Trains on this process's group: a partition folder over MPI (one rank per part), a dataset
+// file over the local group. Returns the exit code.
+int runTrain(int& argc, char**& argv, TrainOptions options, const std::string& log_dir) {
+  std::unique_ptr<MpiRuntime> mpi;
+  std::shared_ptr<ProcessGroup> group;
+  if (std::filesystem::is_directory(options.run.input)) {
+    mpi = std::make_unique<MpiRuntime>(&argc, &argv);
+    logAsRank(mpi->rank(), log_dir);
+    group = std::make_shared<MpiProcessGroup>();
+  } else {
+    if (launchedRanks() > 1) {
+      throw ConfigError(fmt::format(
+          "{} is a dataset file, which trains in one process; to train on {} ranks cut it into "
+          "parts first (kgrec partition {} --parts {} -o PARTS/) and train PARTS/",
+          options.run.input, launchedRanks(), options.run.input, launchedRanks()));
+    }
+    group = std::make_shared<LocalProcessGroup>();
+  }
+  const int rank = group->rank();
+  std::unique_ptr<StopSignals> signals;
+  if (!options.run.checkpoint_dir.empty()) signals = std::make_unique<StopSignals>(rank);
+  auto train = [&] {
+    Trainer trainer(options, group, signals ? signals->hooks() : TrainHooks{});
+    return trainer.run();
+  };
+  // With several ranks an error on one must end them all (the others would wait in their
+  // next collective forever), so it aborts the job with the rank's message.
+  TrainResult r;
+  if (group->size() == 1) {
+    r = train();
+  } else {
+    try {
+      r = train();
+    } catch (const std::exception& e) {
+      abortJob(e.what());
+    }
+  }
+  if (r.stopped) {
+    if (rank == 0) {
+      spdlog::warn("stopped by a signal; continue with --resume {}", options.run.checkpoint_dir);
+    }
+    return kExitStoppedEarly;
+  }
+  if (rank == 0) {
+    printMetricsTable(options.model.name, r.final_metrics, r.popularity_metrics, options.run.ks);
+  }
+  return 0;
 }
 
 int run(int argc, char** argv) {
@@ -302,69 +417,12 @@ int run(int argc, char** argv) {
 
   // train
   TrainOptions train_options;
-  DistTrainOptions dist_options;
+  std::vector<std::string> relation_fanouts;
   std::string log_dir;
   CLI::App* train_cmd = app.add_subcommand(
-      "train", "Train a model on a prepared dataset (one process, full graph), or on a partition "
-               "folder (one rank per part: mpirun -np P kgrec train PARTS/, or srun -n P)");
-  train_cmd->add_option("input", train_options.dataset_path,
-                        "Dataset file from `kgrec prepare`, or folder from `kgrec partition`")
-      ->required()->check(CLI::ExistingPath);
-  addTrainFlags(train_cmd, &train_options);
-  auto* partitions_only = train_cmd->add_option_group(
-      "partition folder", "Only when training on a partition folder");
-  partitions_only->add_option("--features", dist_options.features,
-                              "Layer-0 input of items and entities: id (learnable embeddings), "
-                              "lm (frozen LM features through an adapter), both")
-      ->check(CLI::IsMember({"id", "lm", "both"}))->capture_default_str();
-  partitions_only->add_option("--fanouts", dist_options.fanouts,
-                              "Neighbours sampled per layer, nearest hop first, e.g. 10,10,5 "
-                              "(-1: all; default 10 per layer)")
-      ->delimiter(',');
-  std::vector<std::string> relation_fanouts;
-  partitions_only->add_option("--relation-fanouts", relation_fanouts,
-                              "A relation's own budget per layer, NAME=F1,F2,... (repeatable); "
-                              "NAME+NAME=... for relations sharing one budget, where the names "
-                              "interactions and kg stand for all of those relations; the other "
-                              "relations share --fanouts");
-  partitions_only->add_flag("--replace", dist_options.replace,
-                            "Sample neighbours with replacement");
-  partitions_only->add_option("--bases", dist_options.bases,
-                              "rgcn: basis matrices per layer (0: min(8, relations))")
-      ->capture_default_str();
-  partitions_only->add_option("--kg-loss", dist_options.kg_loss,
-                              "kgat's TransR loss on KG triples: alternate (steps of its own "
-                              "after each epoch's BPR steps, as KGAT; kgat's default), sum (added "
-                              "to every BPR step), off")
-      ->check(CLI::IsMember({"off", "sum", "alternate"}));
-  partitions_only->add_option("--kg-batch-size", dist_options.kg_batch_size,
-                              "KG triples per KG step over all ranks (--kg-loss alternate; 0: "
-                              "--batch-size)")
-      ->capture_default_str();
-  partitions_only->add_option("--negatives", dist_options.negatives,
-                              "Negative items per (user, positive)")->capture_default_str();
-  partitions_only->add_option("--sampler-threads", dist_options.sampler_threads,
-                              "Sampling threads per rank (when neighbours come from other ranks, each thread has a "
-                              "communicator of its own)")
-      ->capture_default_str();
-  partitions_only->add_flag("!--local-sampling", dist_options.remote_neighbours,
-                            "Do not ask other ranks for their nodes' neighbours: sample the local "
-                            "part + halo only (less traffic; batches then depend on the partition)");
-  partitions_only->add_option("--backend", dist_options.backend,
-                              "Collectives: auto (mpi on CPU), mpi, nccl")
-      ->check(CLI::IsMember({"auto", "mpi", "nccl"}))->capture_default_str();
-  partitions_only->add_option("--queue", dist_options.queue_batches,
-                              "Batches sampled ahead of the training step")->capture_default_str();
-  partitions_only->add_option("--ckpt-every", dist_options.checkpoint_every,
-                              "Also write the checkpoint (--ckpt) every N epochs; SIGTERM or "
-                              "SIGUSR1 writes it and stops at the next step")
-      ->capture_default_str();
-  partitions_only->add_option("--resume", dist_options.resume_dir,
-                              "Continue the run whose checkpoint is in this folder (same "
-                              "settings; --epochs may be larger)")
-      ->check(CLI::ExistingDirectory);
-  partitions_only->add_option("--log-dir", log_dir,
-                              "Also write each rank's log to DIR/rank-R.log");
+      "train", "Train a model on a dataset file (one process) or a partition folder (one rank "
+               "per part: mpirun -np P kgrec train PARTS/, or srun -n P)");
+  addTrainFlags(train_cmd, train_options, relation_fanouts, log_dir);
 
   // eval
   std::string eval_dir;
@@ -446,61 +504,11 @@ int run(int argc, char** argv) {
     partition_options.method = parsePartitionMethod(partition_method);
     nlohmann::json manifest = partitionDataset(partition_input, partition_output, partition_options);
     std::cout << manifest.dump(2) << std::endl;
-  } else if (*train_cmd && std::filesystem::is_directory(train_options.dataset_path)) {
-    MpiRuntime mpi(&argc, &argv);
-    logAsRank(mpi.rank(), log_dir);
-    dist_options.parts_dir = train_options.dataset_path;
-    dist_options.relation_fanouts = parseRelationFanouts(relation_fanouts);
-    dist_options.model = train_options.model;
-    dist_options.epochs = train_options.epochs;
-    dist_options.batch_size = train_options.batch_size;
-    dist_options.dim = train_options.dim;
-    dist_options.layers = train_options.layers;
-    dist_options.lr = train_options.lr;
-    dist_options.l2 = train_options.l2;
-    dist_options.seed = train_options.seed;
-    dist_options.eval_every = train_options.eval_every;
-    dist_options.ks = train_options.ks;
-    dist_options.metrics_out = train_options.metrics_out;
-    dist_options.checkpoint_dir = train_options.checkpoint_dir;
-    if (train_options.device != "cpu") {
-      throw ConfigError("training on partitions runs on CPU in this build (the CUDA/NCCL path "
-                        "is not built yet); drop --device");
-    }
-    DistTrainResult r = onEveryRank(mpi, [&] { return trainDistributed(dist_options); });
-    if (r.stopped) {
-      if (mpi.rank() == 0) {
-        spdlog::warn("stopped by a signal; continue with --resume {}", dist_options.checkpoint_dir);
-      }
-      return kExitStoppedEarly;
-    }
-    if (mpi.rank() == 0) printMetricsTable(dist_options.model, r.final_metrics, nullptr, dist_options.ks);
   } else if (*train_cmd) {
-    for (const char* flag : {"--features", "--fanouts", "--negatives", "--sampler-threads",
-                             "--queue", "--log-dir", "--ckpt-every", "--resume",
-                             "--local-sampling", "--backend", "--bases", "--relation-fanouts",
-                             "--replace", "--kg-loss", "--kg-batch-size"}) {
-      if (train_cmd->count(flag) > 0) {
-        throw ConfigError(fmt::format("{} applies to training on a partition folder; {} is a "
-                                      "dataset file", flag, train_options.dataset_path));
-      }
-    }
-    if (train_options.model != "lightgcn") {
-      throw ConfigError(fmt::format("--model {} trains on a partition folder (kgrec partition); "
-                                    "on a dataset file kgrec trains lightgcn", train_options.model));
-    }
-    Dataset d = readDataset(train_options.dataset_path);
-    TrainResult r = train(d, train_options);
-    printMetricsTable(train_options.model, r.final_metrics, r.popularity_metrics, train_options.ks);
+    train_options.sampling.relation_fanouts = parseRelationFanouts(relation_fanouts);
+    return runTrain(argc, argv, train_options, log_dir);
   } else if (*eval_cmd) {
-    nlohmann::json m;
-    if (isDistCheckpoint(eval_dir)) {
-      MpiRuntime mpi(&argc, &argv);
-      m = evaluateDistCheckpoint(eval_dir, eval_ks);
-    } else {
-      m = evaluateCheckpoint(eval_dir, eval_ks);
-    }
-    std::cout << m.dump(2) << std::endl;
+    std::cout << evaluateCheckpoint(eval_dir, eval_ks).dump(2) << std::endl;
   } else if (*embed) {
     if (embed->count("--seeded-test-encoder") > 0) {
       embed_options.encoder_path = embed_input + ".seeded-test-encoder.pt";
@@ -550,8 +558,7 @@ int run(int argc, char** argv) {
 
     spdlog::info("[5/5] eval: reloading {} and ranking every item for each test user, in this "
                  "one process", checkpoint_dir);
-    MpiRuntime mpi(&argc, &argv);
-    const nlohmann::json reloaded = evaluateDistCheckpoint(checkpoint_dir);
+    const nlohmann::json reloaded = evaluateCheckpoint(checkpoint_dir);
     RankingEvalOptions eval_options;
     eval_options.cold_items = d.cold_items;
     const Csr train_items = userItemCsr(d.train, d.nodes.num_users);

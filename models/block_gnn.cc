@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include <torch/autograd.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/normalization.h>
 
@@ -43,10 +44,32 @@ BlockTensors BlockTensors::from(const Block& block, torch::Device device) {
   t.edge_relation = torch::tensor(block.relations, torch::kInt64);
   t.edge_dst = torch::repeat_interleave(torch::arange(t.num_dst, torch::kInt64),
                                         t.csr.indptr.diff());
+  // The transpose by a counting sort over the sources: edges keep their destination order
+  // within each source row.
+  t.csr_t.num_rows = t.num_src;
+  t.csr_t.num_cols = t.num_dst;
+  std::vector<std::int64_t> t_indptr(t.num_src + 1, 0);
+  for (std::int32_t src : block.indices) ++t_indptr[src + 1];
+  for (std::int64_t v = 0; v < t.num_src; ++v) t_indptr[v + 1] += t_indptr[v];
+  std::vector<std::int32_t> t_indices(edges);
+  std::vector<float> t_values(edges);
+  std::vector<std::int64_t> next(t_indptr.begin(), t_indptr.end() - 1);
+  for (std::int64_t dst = 0; dst < t.num_dst; ++dst) {
+    for (std::int64_t e = block.indptr[dst]; e < block.indptr[dst + 1]; ++e) {
+      const std::int64_t at = next[block.indices[e]]++;
+      t_indices[at] = static_cast<std::int32_t>(dst);
+      t_values[at] = block.edge_weight[e];
+    }
+  }
+  t.csr_t.indptr = torch::tensor(t_indptr, torch::kInt64);
+  t.csr_t.indices = torch::tensor(t_indices, torch::kInt32);
+  t.csr_t.values = torch::tensor(t_values, torch::kFloat32);
   if (device != torch::kCPU) {
-    t.csr.indptr = t.csr.indptr.to(device);
-    t.csr.indices = t.csr.indices.to(device);
-    t.csr.values = t.csr.values.to(device);
+    for (CsrTensors* csr : {&t.csr, &t.csr_t}) {
+      csr->indptr = csr->indptr.to(device);
+      csr->indices = csr->indices.to(device);
+      csr->values = csr->values.to(device);
+    }
     t.edge_src = t.edge_src.to(device);
     t.edge_dst = t.edge_dst.to(device);
     t.edge_relation = t.edge_relation.to(device);
@@ -54,14 +77,29 @@ BlockTensors BlockTensors::from(const Block& block, torch::Device device) {
   return t;
 }
 
+namespace {
+
+// y = A x with dL/dx = A^T dL/dy, both by the row-parallel spmm.
+class BlockProduct : public torch::autograd::Function<BlockProduct> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor h_src,
+                               const BlockTensors* block) {
+    ctx->saved_data["block"] = reinterpret_cast<std::int64_t>(block);
+    return spmm(block->csr, h_src.contiguous());
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto* block = reinterpret_cast<const BlockTensors*>(ctx->saved_data["block"].toInt());
+    return {spmm(block->csr_t, grads[0].contiguous()), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 torch::Tensor aggregate(const BlockTensors& block, const torch::Tensor& h_src) {
   KGREC_CHECK(h_src.size(0) == block.num_src, "block has {} sources, representation {} rows",
               block.num_src, h_src.size(0));
-  if (!torch::GradMode::is_enabled() || !h_src.requires_grad()) {
-    return spmm(block.csr, h_src.contiguous());
-  }
-  return sumIntoDestinations(block,
-                             h_src.index_select(0, block.edge_src) * block.csr.values.unsqueeze(1));
+  return BlockProduct::apply(h_src, &block);
 }
 
 torch::Tensor sumIntoDestinations(const BlockTensors& block, const torch::Tensor& messages) {
@@ -162,6 +200,10 @@ torch::Tensor BlockGnnImpl::inputs(std::int64_t num_nodes, const torch::Tensor& 
                                    const torch::Tensor& id_rows,
                                    const torch::Tensor& feature_rows_at,
                                    const torch::Tensor& features) const {
+  const bool no_features = !adapter_ || feature_rows_at.numel() == 0;
+  // Positions ascend, so ID rows at every position are the rows themselves (a full graph of
+  // ID inputs): no scatter of the whole table.
+  if (no_features && id_rows_at.numel() == num_nodes) return id_rows;
   torch::Tensor h = torch::zeros({num_nodes, options_.dim}, id_rows.options().requires_grad(false));
   if (id_rows_at.numel() > 0) h = h.index_add(0, id_rows_at, id_rows);
   if (adapter_ && feature_rows_at.numel() > 0) {
@@ -301,6 +343,23 @@ torch::Tensor BlockGnnImpl::forward(const std::vector<BlockTensors>& blocks,
     per_layer.push_back(h.narrow(0, 0, num_out));
   }
   return combine(per_layer);
+}
+
+InputRows inputRows(const BlockGnn& model, const NodeSpace& space,
+                    const std::vector<std::int64_t>& nodes) {
+  InputRows r;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const bool user = space.typeOf(nodes[i]) == NodeType::kUser;
+    if (model->usesIds(user)) {
+      r.id_at.push_back(static_cast<std::int64_t>(i));
+      r.id_nodes.push_back(nodes[i]);
+    }
+    if (model->usesFeatures(user)) {
+      r.feature_at.push_back(static_cast<std::int64_t>(i));
+      r.feature_nodes.push_back(nodes[i]);
+    }
+  }
+  return r;
 }
 
 }  // namespace kgrec

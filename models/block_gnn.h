@@ -43,6 +43,7 @@ const char* toString(NodeInput input);
 // destinations are the sources' first rows.
 struct BlockTensors {
   CsrTensors csr;           // num_dst rows over the sources, values = edge weights
+  CsrTensors csr_t;         // its transpose (num_src rows): the backward of aggregate()
   torch::Tensor edge_dst;   // [E] int64: destination row of each edge (autograd path)
   torch::Tensor edge_src;   // [E] int64
   torch::Tensor edge_relation;  // [E] int64: the dataset's relation id
@@ -51,8 +52,9 @@ struct BlockTensors {
   static BlockTensors from(const Block& block, torch::Device device);
 };
 
-// Per destination, the weighted sum of its sources' rows of `h_src` [num_src, d]. With
-// autograd when grad mode is on; the row-parallel spmm otherwise (inference).
+// Per destination, the weighted sum of its sources' rows of `h_src` [num_src, d]: the
+// row-parallel spmm, whose backward is the spmm of the transposed block (no per-edge tensor).
+// The block must outlive the backward.
 torch::Tensor aggregate(const BlockTensors& block, const torch::Tensor& h_src);
 
 // Per destination, the sum of its edges' rows of `messages` [E, d] (autograd).
@@ -82,7 +84,8 @@ class BlockGnnImpl : public torch::nn::Module {
   bool usesFeatures(bool user) const { return !user && options_.item_input != NodeInput::kId; }
 
   // Layer-0 rows of `num_nodes` nodes: ID rows [a, dim] added at rows `id_rows_at` [a], and
-  // adapted features [b, feature_dim] at rows `feature_rows_at` [b] (int64 row positions).
+  // adapted features [b, feature_dim] at rows `feature_rows_at` [b] (int64 row positions,
+  // each list ascending without repeats).
   torch::Tensor inputs(std::int64_t num_nodes, const torch::Tensor& id_rows_at,
                        const torch::Tensor& id_rows, const torch::Tensor& feature_rows_at,
                        const torch::Tensor& features) const;
@@ -129,5 +132,13 @@ class BlockGnnImpl : public torch::nn::Module {
   std::vector<torch::nn::Linear> bi_sum_, bi_product_;      // kgat, per layer
 };
 TORCH_MODULE(BlockGnn);
+
+// Which rows of a node list take an ID row and which a feature row, for BlockGnn::inputs:
+// positions in the list and the nodes there (global ids). It depends on the node type only.
+struct InputRows {
+  std::vector<std::int64_t> id_at, id_nodes, feature_at, feature_nodes;
+};
+InputRows inputRows(const BlockGnn& model, const NodeSpace& space,
+                    const std::vector<std::int64_t>& nodes);
 
 }  // namespace kgrec

@@ -1,6 +1,6 @@
 #pragma once
 // Graph structures as tensors, at the boundary between the plain-C++ graph modules and
-// LibTorch, plus sparse-dense propagation over them with autograd.
+// LibTorch, plus the sparse-dense product over them.
 
 #include <torch/types.h>
 
@@ -20,10 +20,5 @@ struct CsrTensors {
 // row-parallel kernel (LibTorch's intra-op threads; no per-edge tensor ops); on CUDA
 // LibTorch's sparse CSR product.
 torch::Tensor spmm(const CsrTensors& a, const torch::Tensor& x);
-
-// The mean of x, A x, ..., A^L x with autograd, for a SYMMETRIC A. Its gradient is the same
-// operator applied to the upstream gradient, so forward and backward are one fused routine
-// that keeps two buffers, instead of a graph of 2L + 2 full-size temporaries.
-torch::Tensor symmetricLayerMean(const CsrTensors& a, const torch::Tensor& x, std::int64_t layers);
 
 }  // namespace kgrec

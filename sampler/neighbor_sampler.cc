@@ -288,12 +288,10 @@ SampledNeighbors InProcessNeighborSource::sampleNeighbors(const std::vector<std:
   return out;
 }
 
-MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
+MiniBatch NeighborSampler::sampleSeeds(std::int64_t epoch, std::int64_t step) const {
   KGREC_CHECK(epoch >= 0, "epoch {} is negative", epoch);
   KGREC_CHECK(step >= 0 && step < stepsPerEpoch(), "step {} out of range: {} steps per epoch",
               step, stepsPerEpoch());
-  const std::uint64_t stream =
-      mixSeed(options_.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(step));
   const std::uint64_t negative_stream =
       mixSeed(options_.seed, static_cast<std::uint64_t>(epoch), kNegativeStream);
   const auto schedule = epochSchedule(epoch);
@@ -318,20 +316,38 @@ MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
     drawNegatives(seed.user, rng, batch.negatives.data() + i * k);
   }
 
-  // Every node of the batch in order of first appearance; hop h's sources are its prefix.
-  std::vector<std::int64_t> nodes;
+  // The seed nodes in order of first appearance.
   std::unordered_map<std::int64_t, std::int32_t> position;
+  for (auto [seeds, rows] : {std::pair{&batch.users, &batch.user_rows},
+                             std::pair{&batch.positives, &batch.positive_rows},
+                             std::pair{&batch.negatives, &batch.negative_rows}}) {
+    rows->reserve(seeds->size());
+    for (std::int64_t g : *seeds) {
+      const auto [it, inserted] =
+          position.emplace(g, static_cast<std::int32_t>(batch.input_nodes.size()));
+      if (inserted) batch.input_nodes.push_back(g);
+      rows->push_back(it->second);
+    }
+  }
+  return batch;
+}
+
+MiniBatch NeighborSampler::sample(std::int64_t epoch, std::int64_t step) const {
+  MiniBatch batch = sampleSeeds(epoch, step);
+  const std::uint64_t stream =
+      mixSeed(options_.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(step));
+  // Every node of the batch in order of first appearance (the seeds first); hop h's sources
+  // are its prefix.
+  std::vector<std::int64_t> nodes = std::move(batch.input_nodes);
+  std::unordered_map<std::int64_t, std::int32_t> position;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    position.emplace(nodes[i], static_cast<std::int32_t>(i));
+  }
   auto add = [&](std::int64_t global) {
     const auto [it, inserted] = position.emplace(global, static_cast<std::int32_t>(nodes.size()));
     if (inserted) nodes.push_back(global);
     return it->second;
   };
-  for (auto [seeds, rows] : {std::pair{&batch.users, &batch.user_rows},
-                             std::pair{&batch.positives, &batch.positive_rows},
-                             std::pair{&batch.negatives, &batch.negative_rows}}) {
-    rows->reserve(seeds->size());
-    for (std::int64_t g : *seeds) rows->push_back(add(g));
-  }
 
   const auto layers = static_cast<std::int64_t>(options_.fanouts.size());
   batch.blocks.resize(layers);

@@ -71,7 +71,9 @@ struct MiniBatch {
   // Each seed's row in blocks.back().dst_nodes (and so in every block's first rows).
   std::vector<std::int32_t> user_rows, positive_rows, negative_rows;
   std::vector<Block> blocks;              // input layer first; blocks.back().dst_nodes = seeds
-  std::vector<std::int64_t> input_nodes;  // = blocks.front().src_nodes: rows to fetch
+  // = blocks.front().src_nodes: rows to fetch (the seed nodes first, which the seeds' rows
+  // index); without blocks (sampleSeeds), the seed nodes alone.
+  std::vector<std::int64_t> input_nodes;
 };
 
 // In-edges drawn for a list of nodes: node i's sources are sources[indptr[i] .. indptr[i+1]).
@@ -124,6 +126,9 @@ class NeighborSampler {
   // any batch, unless the remote source is collective (then see RemoteNeighborSource).
   // Thread-safe.
   MiniBatch sample(std::int64_t epoch, std::int64_t step) const;
+  // The seeds of the same batch without neighbour sampling (no blocks): input_nodes are the
+  // distinct seed nodes, which the seeds' rows index. Full-graph training needs only these.
+  MiniBatch sampleSeeds(std::int64_t epoch, std::int64_t step) const;
 
   // The in-edges drawn for owned nodes (global ids) at `hop` in the batch of RNG `stream`:
   // what an owner answers to a RemoteNeighborSource request.

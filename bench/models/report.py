@@ -33,7 +33,7 @@ def main():
         epoch = float(r["steady_epoch_seconds"])
         shares = ["%5.1f%%" % (100 * float(r["s_" + ph]) / epoch) for ph in PHASES]
         print("%-9s %2d %3s %9.2f %14.0f %12.0f  %s%s" % (
-            r["name"], p, r["threads"], epoch, float(r["sampled_edges_per_second"]) / p,
+            r["name"], p, r["threads"], epoch, float(r["edges_per_second"]) / p,
             float(r["examples_per_second"]) / p, "  ".join(shares),
             "" if r["quiet"] == "True" else "  (DISTURBED: others used %s%% CPU)"
             % r["others_busy_during_pct"]))

@@ -73,8 +73,8 @@ def run_summary(epochs):
     s["steady_min_epoch_seconds"] = min(r["epoch_seconds"] for r in steady)
     s["steady_max_epoch_seconds"] = max(r["epoch_seconds"] for r in steady)
     s["examples_per_second"] = mean([r["examples_per_second"] for r in steady])
-    s["sampled_edges_per_second"] = mean([r["sampled_edges_per_second"] for r in steady])
-    s["sampled_edges"] = mean([r["sampled_edges_per_second"] * r["epoch_seconds"] for r in steady])
+    s["edges_per_second"] = mean([r["edges_per_second"] for r in steady])
+    s["sampled_edges"] = mean([r["edges_per_second"] * r["epoch_seconds"] for r in steady])
     for ph in PHASES:
         s["s_" + ph] = mean([r["seconds_per_rank"][ph] for r in steady])
     # What the four phases do not cover: pipeline start and end, the epoch's own reductions.

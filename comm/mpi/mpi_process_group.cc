@@ -73,7 +73,8 @@ class MpiProcessGroup::MpiWork final : public Work {
   std::exception_ptr error_;
 };
 
-MpiProcessGroup::MpiProcessGroup(MPI_Comm comm) : ProcessGroup(commRank(comm), commSize(comm)) {
+MpiProcessGroup::MpiProcessGroup(MPI_Comm comm)
+    : ProcessGroup(commRank(comm), commSize(comm)), parent_(comm) {
   KGREC_MPI_CHECK(MPI_Comm_dup(comm, &comm_));
   KGREC_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
   KGREC_MPI_CHECK(MPI_Type_contiguous(2, MPI_BYTE, &two_bytes_));
@@ -81,6 +82,10 @@ MpiProcessGroup::MpiProcessGroup(MPI_Comm comm) : ProcessGroup(commRank(comm), c
   KGREC_MPI_CHECK(MPI_Op_create(&sumInto<c10::Half>, /*commute=*/1, &half_sum_));
   KGREC_MPI_CHECK(MPI_Op_create(&sumInto<c10::BFloat16>, /*commute=*/1, &bfloat16_sum_));
   worker_ = std::thread([this] { workerLoop(); });
+}
+
+std::shared_ptr<ProcessGroup> MpiProcessGroup::duplicate() const {
+  return std::make_shared<MpiProcessGroup>(parent_);
 }
 
 MpiProcessGroup::~MpiProcessGroup() {

@@ -32,6 +32,9 @@ class MpiProcessGroup final : public ProcessGroup {
   ~MpiProcessGroup() override;
 
   std::string backendName() const override { return "mpi"; }
+  // A duplicate of the communicator this group was made from (not of the group's own, which
+  // its worker thread may be using).
+  std::shared_ptr<ProcessGroup> duplicate() const override;
 
  protected:
   WorkPtr runAllReduce(torch::Tensor tensor, ReduceOp op) override;
@@ -55,6 +58,7 @@ class MpiProcessGroup final : public ProcessGroup {
   // MPI element type of `type` for moving data (any dtype of 1, 2, 4 or 8 bytes).
   MPI_Datatype transferType(torch::ScalarType type, const char* operation) const;
 
+  MPI_Comm parent_ = MPI_COMM_NULL;
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Datatype two_bytes_ = MPI_DATATYPE_NULL;  // float16 and bfloat16 elements
   MPI_Op half_sum_ = MPI_OP_NULL;

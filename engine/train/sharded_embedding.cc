@@ -65,15 +65,31 @@ ShardedEmbedding::Rows ShardedEmbedding::fetch(const torch::Tensor& ids) const {
   return out;
 }
 
+ShardedEmbedding::Rows ShardedEmbedding::ownedRows() const {
+  Rows out;
+  out.all_owned = true;
+  out.rows = table_.detach().clone().requires_grad_(true);
+  return out;
+}
+
 void ShardedEmbedding::step(const Rows& rows) {
   torch::NoGradGuard no_grad;
   const torch::Tensor grad =
       rows.rows.grad().defined() ? rows.rows.grad() : torch::zeros_like(rows.rows);
-  exchange_.pushGradients(rows.request, grad, grad_);
-  bytes_sent_ += rows.request.rowsAskedOfOthers(exchange_.rank()) * dim() * 4;
   // Every rank steps its counter, with or without rows asked of it, so that the bias
   // corrections stay the same on every rank (and the same as on one rank).
   ++steps_;
+  const double bias1 = 1 - std::pow(adam_.beta1, static_cast<double>(steps_));
+  const double bias2 = 1 - std::pow(adam_.beta2, static_cast<double>(steps_));
+  if (rows.all_owned) {
+    // Every row, in place: the same rule as below without gathering and scattering.
+    exp_avg_.mul_(adam_.beta1).add_(grad, 1 - adam_.beta1);
+    exp_avg_sq_.mul_(adam_.beta2).addcmul_(grad, grad, 1 - adam_.beta2);
+    table_.sub_(exp_avg_.div(exp_avg_sq_.div(bias2).sqrt_().add_(adam_.eps)).mul_(adam_.lr / bias1));
+    return;
+  }
+  exchange_.pushGradients(rows.request, grad, grad_);
+  bytes_sent_ += rows.request.rowsAskedOfOthers(exchange_.rank()) * dim() * 4;
   const torch::Tensor touched = std::get<0>(torch::_unique(rows.request.served_rows));
   if (touched.numel() == 0) return;
   const torch::Tensor g = grad_.index_select(0, touched);
@@ -82,8 +98,6 @@ void ShardedEmbedding::step(const Rows& rows) {
       exp_avg_sq_.index_select(0, touched).mul_(adam_.beta2).addcmul_(g, g, 1 - adam_.beta2);
   exp_avg_.index_copy_(0, touched, m);
   exp_avg_sq_.index_copy_(0, touched, v);
-  const double bias1 = 1 - std::pow(adam_.beta1, static_cast<double>(steps_));
-  const double bias2 = 1 - std::pow(adam_.beta2, static_cast<double>(steps_));
   const torch::Tensor update = m.div(v.div(bias2).sqrt_().add_(adam_.eps)).mul_(adam_.lr / bias1);
   table_.index_add_(0, touched, update, -1.0);
   grad_.index_fill_(0, touched, 0.0);

@@ -50,9 +50,13 @@ class ShardedEmbedding {
   struct Rows {
     RowRequest request;
     torch::Tensor rows;  // [n, dim], a leaf that requires grad
+    bool all_owned = false;  // ownedRows(): every owned row in local order, no request
   };
   // Collective: the rows of `ids` (1-d int64 global ids; any length, repeats allowed).
   Rows fetch(const torch::Tensor& ids) const;
+  // Every owned row, in local-id order, as rows to differentiate (full-graph training, where
+  // each step uses them all). Not collective, nor is step() of them: nothing crosses ranks.
+  Rows ownedRows() const;
   // Collective: sends rows.rows.grad() (zeros where it has none) to the owners, which add up
   // what they receive and take one Adam step on the rows that were asked for.
   void step(const Rows& rows);

@@ -1,244 +1,661 @@
 #include "engine/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
-#include <torch/cuda.h>
 #include <torch/optim/adam.h>
 #include <torch/serialize.h>
 
+#include "comm/gradient_synchronizer.h"
+#include "comm/local_process_group.h"
 #include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
-#include "engine/eval/ranking_evaluator.h"
-#include "engine/graph/normalized_adjacency.h"
-#include "engine/store/dataset_io.h"
-#include "models/lightgcn.h"
-#include "sampler/bpr_sampler.h"
+#include "engine/train/checkpoint.h"
+#include "engine/train/distributed_evaluator.h"
+#include "engine/train/epoch_metrics.h"
+#include "engine/train/full_graph_propagation.h"
+#include "engine/train/losses.h"
+#include "engine/train/sharded_embedding.h"
+#include "engine/train/training_data.h"
+#include "models/block_gnn.h"
+#include "sampler/batch_pipeline.h"
+#include "sampler/dist/dist_sampling.h"
+#include "sampler/kg_triple_sampler.h"
 
 namespace kgrec {
-
 namespace {
 
-constexpr const char* kCheckpointKind = "kgrec-checkpoint";
-constexpr int kCheckpointVersion = 1;
+constexpr double kInitStd = 0.1;  // N(0, 0.1^2), as the LightGCN reference code
 
-double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void validate(const TrainOptions& o) {
-  if (o.model != "lightgcn") {
-    throw ConfigError(fmt::format("--model {}: unknown model; this build trains: lightgcn", o.model));
-  }
-  auto positive = [](std::int64_t v, const char* flag) {
-    if (v <= 0) throw ConfigError(fmt::format("{} must be positive, got {}", flag, v));
-  };
-  positive(o.epochs, "--epochs");
-  positive(o.batch_size, "--batch-size");
-  positive(o.dim, "--dim");
-  if (o.layers < 0) throw ConfigError(fmt::format("--layers must be >= 0, got {}", o.layers));
-  if (!(o.lr > 0.0)) throw ConfigError(fmt::format("--lr must be positive, got {}", o.lr));
-  if (o.l2 < 0.0) throw ConfigError(fmt::format("--l2 must be >= 0, got {}", o.l2));
-  if (o.eval_every < 0) throw ConfigError("--eval-every must be >= 0");
-  for (std::int64_t k : o.ks) positive(k, "--topk");
+torch::Tensor int64Tensor(const std::vector<std::int64_t>& v) {
+  return torch::tensor(v, torch::kInt64);
 }
 
-torch::Device parseDevice(const std::string& name) {
-  if (name == "cpu") return torch::kCPU;
-  if (name.rfind("cuda", 0) == 0) {
-    if (!torch::cuda::is_available()) {
-      throw ConfigError(fmt::format("--device {}: no CUDA device is available (or this LibTorch "
-                                    "was built without CUDA); use --device cpu", name));
+// The relation ids of a --relation-fanouts group: names joined by '+', where "interactions"
+// stands for the interaction relation and its reverse, and "kg" for every KG relation and its
+// reverse. ConfigError naming the graph's relations for an unknown name.
+std::vector<std::int32_t> relationIds(const std::string& group,
+                                      const std::vector<std::string>& relation_names) {
+  const auto count = static_cast<std::int32_t>(relation_names.size());
+  std::vector<std::int32_t> ids;
+  for (std::size_t start = 0; start <= group.size();) {
+    const std::size_t end = std::min(group.find('+', start), group.size());
+    const std::string name = group.substr(start, end - start);
+    start = end + 1;
+    if (name == "interactions") {
+      ids.insert(ids.end(), {kRelInteract, kRelInteractReverse});
+    } else if (name == "kg") {
+      for (std::int32_t r = kgForwardRelation(0); r < count; ++r) ids.push_back(r);
+    } else {
+      const auto it = std::find(relation_names.begin(), relation_names.end(), name);
+      if (it == relation_names.end()) {
+        throw ConfigError(fmt::format(
+            "--relation-fanouts {}: the graph has no relation {}; its relations are {} (or the "
+            "groups interactions and kg)", group, name, fmt::join(relation_names, ", ")));
+      }
+      ids.push_back(static_cast<std::int32_t>(it - relation_names.begin()));
     }
-    return torch::Device(name);
   }
-  throw ConfigError(fmt::format("--device {}: expected cpu, cuda or cuda:N", name));
+  return ids;
 }
 
-// Everything a run and an evaluation of its checkpoint share.
-struct ModelContext {
-  Csr train_items, test_items;
-  torch::Device device = torch::kCPU;
-  LightGcn model{nullptr};
+BlockGnnOptions blockGnnOptions(const ModelOptions& o, std::int64_t feature_dim,
+                                std::int64_t num_relations) {
+  BlockGnnOptions mo;
+  mo.model = o.name;
+  mo.dim = o.dim;
+  mo.layers = o.layers;
+  mo.item_input = parseNodeInput(o.features);
+  mo.feature_dim = feature_dim;
+  mo.num_relations = num_relations;
+  mo.num_bases = o.bases > 0 ? o.bases : std::min<std::int64_t>(8, num_relations);
+  return mo;
+}
 
-  ModelContext(const Dataset& d, const TrainOptions& o)
-      : train_items(userItemCsr(d.train, d.nodes.num_users)),
-        test_items(userItemCsr(d.test, d.nodes.num_users)),
-        device(parseDevice(o.device)) {
-    LightGcnOptions mo;
-    mo.num_users = d.nodes.num_users;
-    mo.num_items = d.nodes.num_items;
-    mo.dim = o.dim;
-    mo.layers = o.layers;
-    model = LightGcn(mo, CsrTensors::from(normalizedInteractionGraph(d), device));
-  }
+// A part's owned LM features [num_owned, feature_dim] (0 columns when it has none).
+torch::Tensor ownedFeatures(const Shard& shard) {
+  if (shard.lm.cols == 0) return torch::zeros({shard.num_owned, 0});
+  return torch::from_blob(const_cast<float*>(shard.lm.data.data()),
+                          {shard.num_owned, shard.lm.cols}, torch::kFloat32)
+      .clone();
+}
 
-  nlohmann::json evaluate(const std::vector<std::int64_t>& ks, std::int64_t num_items,
-                          const std::vector<std::int32_t>& cold_items) {
-    RankingEvalOptions eo;
-    eo.ks = ks;
-    eo.cold_items = cold_items;
-    RankingEvaluator evaluator(train_items, test_items, num_items, eo);
-    torch::NoGradGuard no_grad;
-    UserItemEmbeddings e = model->propagate();
-    return toJson(evaluator.evaluate(innerProductScorer(e.users, e.items)));
-  }
-};
+// The whole ID table by global id [num_nodes, dim], from every rank's owned rows. Collective.
+torch::Tensor gatherTable(ProcessGroup& group, const Shard& shard, const torch::Tensor& owned) {
+  std::vector<std::int64_t> ids(shard.global_ids.begin(), shard.global_ids.begin() + shard.num_owned);
+  WorkPtr rows_work = group.allGatherV(owned);
+  WorkPtr ids_work = group.allGatherV(int64Tensor(ids));
+  torch::Tensor table = torch::empty({shard.nodes.numNodes(), owned.size(1)});
+  table.index_copy_(0, ids_work->result().tensor, rows_work->result().tensor);
+  return table;
+}
 
-void writeCheckpoint(const std::string& dir, const TrainOptions& o, const LightGcn& model,
-                     std::int64_t epoch, const nlohmann::json& metrics) {
-  std::filesystem::create_directories(dir);
-  {
-    AtomicOutput out(dir + "/model.pt");
-    torch::save(model, out.tempPath());
-    out.commit();
-  }
-  // The manifest goes last: a checkpoint without it is incomplete and is never loaded.
-  nlohmann::json manifest = {{"kind", kCheckpointKind},
-                             {"version", kCheckpointVersion},
-                             {"epoch", epoch},
-                             {"options", toJson(o)},
-                             {"metrics", metrics}};
-  writeFileAtomically(dir + "/checkpoint.json", manifest.dump(2) + "\n");
+// Loads `dir`'s dense weights into `model` in place: torch::load would swap the parameters'
+// storage, and the gradient synchroniser's hooks would no longer see their gradients.
+void loadWeightsInPlace(BlockGnn& model, const std::string& dir) {
+  BlockGnn saved(model->options());
+  torch::load(saved, dir + "/model.pt");
+  torch::NoGradGuard no_grad;
+  const auto target = model->named_parameters();
+  for (const auto& item : saved->named_parameters()) target[item.key()].copy_(item.value());
 }
 
 }  // namespace
 
-nlohmann::json toJson(const TrainOptions& o) {
-  return {{"dataset", o.dataset_path}, {"model", o.model},   {"epochs", o.epochs},
-          {"batch_size", o.batch_size}, {"dim", o.dim},      {"layers", o.layers},
-          {"lr", o.lr},                 {"l2", o.l2},        {"device", o.device},
-          {"seed", o.seed},             {"eval_every", o.eval_every}, {"ks", o.ks}};
+class Trainer::Impl {
+ public:
+  Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> group, TrainHooks hooks);
+  TrainResult run();
+
+ private:
+  bool full() const { return o_.sampling.propagation == "full"; }
+  // Runs steps [first_step, steps) of `epoch`; false when a stop request ended it early (the
+  // checkpoint is then written).
+  bool runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTotals& totals);
+  struct StepInputs {
+    ShardedEmbedding::Rows id_rows;
+    torch::Tensor h0;  // layer-0 rows of the nodes asked for
+  };
+  // Collective: the layer-0 rows of `nodes` (global ids), fetching ID rows and features from
+  // their owners (sampled propagation).
+  StepInputs fetchInputs(const std::vector<std::int64_t>& nodes, EpochTotals& totals);
+  // One BPR step on a batch, plus (--kg-loss sum) the TransR loss of the step's triples.
+  void bprStep(const MiniBatch& batch, EpochTotals& totals);
+  // One TransR step on the KG triples of KG step `step` (--kg-loss alternate).
+  void kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals);
+  // Collective: backward of `loss`, gradient all-reduce, `optimizer`'s step, ID rows' step.
+  void finishStep(const torch::Tensor& loss, const ShardedEmbedding::Rows& id_rows,
+                  torch::optim::Adam* optimizer, EpochTotals& totals);
+  // Collective, with --ckpt: true when a stop was requested on any rank; the checkpoint
+  // (resuming at `next_step` of `epoch`) is then written.
+  bool agreeToStop(std::int64_t epoch, std::int64_t next_step, const EpochTotals& totals);
+  std::int64_t stepsPerEpoch() const { return sampler_->stepsPerEpoch() + kg_steps_; }
+  torch::Tensor ownedInputs() const {
+    return propagation_->inputs(model_, ids_->table(), features_);
+  }
+  // Collective. `next_step` is the step of `epoch` to run next (0 after a whole epoch).
+  void writeCheckpoint(std::int64_t epoch, std::int64_t next_step, const EpochTotals& totals,
+                       bool finished);
+  // Collective; returns (epoch, next step) and fills `totals`.
+  std::pair<std::int64_t, std::int64_t> resume(const std::string& dir, EpochTotals& totals);
+
+  TrainOptions o_;
+  TrainHooks hooks_;
+  std::shared_ptr<ProcessGroup> group_;
+  int rank_ = 0, world_ = 1;
+  TrainingData data_;
+  std::unique_ptr<CommNeighborSource> remote_;
+  std::unique_ptr<NeighborSampler> sampler_;
+  std::unique_ptr<KgTripleSampler> kg_;  // when the KG loss is on
+  std::int64_t kg_steps_ = 0;            // KG steps per epoch (alternate)
+  double kg_norm_ = 1;                   // expected triples per step over all ranks
+  BlockGnn model_{nullptr};
+  torch::Tensor features_;
+  std::unique_ptr<RowExchange> feature_exchange_;
+  std::unique_ptr<ShardedEmbedding> ids_;
+  std::unique_ptr<GradientSynchronizer> sync_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  // KG steps (alternate) update only what the KG loss trains, with their own Adam state, as
+  // KGAT's separate KG optimizer.
+  std::unique_ptr<torch::optim::Adam> kg_optimizer_;
+  std::int64_t dense_bytes_ = 0;
+  std::unique_ptr<FullGraphPropagation> propagation_;
+  std::unique_ptr<DistributedEvaluator> evaluator_;
+  std::unique_ptr<std::ofstream> metrics_out_;
+  nlohmann::json last_metrics_;
+};
+
+Trainer::Impl::Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> group,
+                     TrainHooks hooks)
+    : o_(resolveTrainOptions(options)), hooks_(std::move(hooks)), group_(std::move(group)) {
+  if (o_.run.device != "cpu") {
+    throw ConfigError(fmt::format("--device {}: training on CUDA devices is not built yet "
+                                  "(issue #19); train with --device cpu", o_.run.device));
+  }
+  rank_ = group_->rank();
+  world_ = group_->size();
+  // Collectives from here on, in the same order on every rank. Sampling requests go over
+  // groups of their own, from the sampling threads.
+  data_ = loadTrainingData(o_.run.input, *group_, o_.model.relations);
+  const Shard& shard = data_.shard;
+  SamplerOptions so;
+  so.fanouts = full() ? std::vector<std::int64_t>{-1} : o_.sampling.fanouts;
+  so.replace = o_.sampling.replace;
+  for (const auto& [names, fanouts] : o_.sampling.relation_fanouts) {
+    so.relation_fanouts.push_back({relationIds(names, shard.relation_names), fanouts});
+  }
+  so.negatives = o_.sampling.negatives;
+  so.batch_size = o_.optim.batch_size;
+  so.seed = o_.optim.seed;
+  if (!full() && world_ > 1 && o_.sampling.remote_neighbours) {
+    // One group per sampling thread (created collectively: every rank has the same
+    // --sampler-threads), apart from the training step's.
+    std::vector<std::shared_ptr<ProcessGroup>> lanes;
+    for (int t = 0; t < o_.sampling.threads; ++t) lanes.push_back(group_->duplicate());
+    remote_ = std::make_unique<CommNeighborSource>(std::move(lanes), data_.book);
+  }
+  sampler_ = std::make_unique<NeighborSampler>(shard, data_.book, data_.stats, so, remote_.get());
+  if (remote_) remote_->setOwner(sampler_.get());
+  if (o_.optim.kg_loss != "off") {
+    kg_ = std::make_unique<KgTripleSampler>(shard, o_.optim.seed);
+    torch::Tensor triples = torch::full({1}, kg_->numOwnedTriples(), torch::kInt64);
+    group_->allReduce(triples)->wait();
+    const auto total = triples.item<std::int64_t>();
+    if (total > 0) {
+      kg_steps_ = o_.optim.kg_loss == "alternate"
+                      ? (total + o_.optim.kg_batch_size - 1) / o_.optim.kg_batch_size
+                      : 0;
+      kg_norm_ = static_cast<double>(total) /
+                 static_cast<double>(kg_steps_ > 0 ? kg_steps_ : sampler_->stepsPerEpoch());
+    } else if (!options.optim.kg_loss.empty()) {
+      throw ConfigError(fmt::format("--kg-loss {}: {} has no KG triples{}; use --kg-loss off",
+                                    o_.optim.kg_loss, o_.run.input,
+                                    o_.model.relations == "all" ? "" : " (--relations interactions)"));
+    } else {  // kgat's default on a graph without a KG: interactions alone
+      if (rank_ == 0 && !o_.run.quiet) spdlog::info("{} has no KG triples: no KG loss", o_.run.input);
+      o_.optim.kg_loss = "off";
+      kg_.reset();
+    }
+  }
+
+  torch::manual_seed(o_.optim.seed);  // the dense weights: the same on every rank and every P
+  model_ = BlockGnn(blockGnnOptions(o_.model, shard.lm.cols,
+                                    static_cast<std::int64_t>(shard.relation_names.size())));
+  features_ = ownedFeatures(shard);
+  feature_exchange_ = std::make_unique<RowExchange>(
+      group_, std::make_shared<PartitionBookOwnership>(data_.book));
+  SparseAdamOptions adam;
+  adam.lr = o_.optim.lr;
+  ids_ = std::make_unique<ShardedEmbedding>(group_, data_.book, rank_, o_.model.dim, kInitStd,
+                                            o_.optim.seed, adam);
+  std::vector<torch::Tensor> dense = model_->parameters();
+  if (!dense.empty()) {
+    GradientSynchronizerOptions go;
+    go.reduce = ReduceOp::kSum;  // each rank's loss is its share of the global batch's
+    sync_ = std::make_unique<GradientSynchronizer>(group_, dense, go);
+    optimizer_ = std::make_unique<torch::optim::Adam>(dense, torch::optim::AdamOptions(o_.optim.lr));
+    if (kg_steps_ > 0) {
+      kg_optimizer_ = std::make_unique<torch::optim::Adam>(model_->kgParameters(),
+                                                           torch::optim::AdamOptions(o_.optim.lr));
+    }
+    for (const torch::Tensor& p : dense) dense_bytes_ += p.numel() * p.element_size();
+  }
+  propagation_ = std::make_unique<FullGraphPropagation>(group_, shard, data_.book, data_.stats);
+  evaluator_ = std::make_unique<DistributedEvaluator>(group_, shard, data_.stats, *propagation_,
+                                                      o_.run.ks);
 }
 
-TrainOptions trainOptionsFromJson(const nlohmann::json& j) {
-  TrainOptions o;
-  o.dataset_path = j.at("dataset").get<std::string>();
-  o.model = j.at("model").get<std::string>();
-  o.epochs = j.at("epochs").get<std::int64_t>();
-  o.batch_size = j.at("batch_size").get<std::int64_t>();
-  o.dim = j.at("dim").get<std::int64_t>();
-  o.layers = j.at("layers").get<std::int64_t>();
-  o.lr = j.at("lr").get<double>();
-  o.l2 = j.at("l2").get<double>();
-  o.device = j.at("device").get<std::string>();
-  o.seed = j.at("seed").get<std::uint64_t>();
-  o.eval_every = j.at("eval_every").get<std::int64_t>();
-  o.ks = j.at("ks").get<std::vector<std::int64_t>>();
-  return o;
-}
-
-TrainResult train(const Dataset& d, const TrainOptions& o) {
-  validate(o);
-  if (d.train.empty()) throw ConfigError(fmt::format("dataset {} has no training interactions", d.name));
-  torch::manual_seed(o.seed);
-  ModelContext ctx(d, o);
-  torch::optim::Adam optimizer(ctx.model->parameters(), torch::optim::AdamOptions(o.lr));
-  BprSampler sampler(ctx.train_items, d.nodes.num_items, o.seed);
-
-  std::ofstream metrics_out;
-  if (!o.metrics_out.empty()) {
-    metrics_out.open(o.metrics_out, std::ios::trunc);
-    if (!metrics_out) throw ConfigError(fmt::format("cannot write --metrics-out {}", o.metrics_out));
-  }
-  auto emit = [&](const nlohmann::json& line) {
-    if (metrics_out.is_open()) metrics_out << line.dump() << "\n" << std::flush;
-  };
-
-  TrainResult result;
-  const bool have_test = !d.test.empty();
-  if (have_test) {
-    RankingEvalOptions eo;
-    eo.ks = o.ks;
-    eo.cold_items = d.cold_items;
-    RankingEvaluator evaluator(ctx.train_items, ctx.test_items, d.nodes.num_items, eo);
-    result.popularity_metrics =
-        toJson(evaluator.evaluate(popularityScorer(d.train, d.nodes.num_items)));
-    emit({{"baseline", "popularity"}, {"metrics", result.popularity_metrics}});
-  }
-  const auto toIndex = [&](std::vector<std::int32_t>& v, std::int64_t first, std::int64_t count) {
-    return torch::from_blob(v.data() + first, {count}, torch::kInt32).to(ctx.device, torch::kInt64);
-  };
-  const std::string at20 = "@" + std::to_string(o.ks.front());
-  for (std::int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    ctx.model->train();
-    BprTriples triples = sampler.sampleEpoch(epoch);
-    double loss_sum = 0.0;
-    std::int64_t batches = 0;
-    for (std::int64_t first = 0; first < triples.size(); first += o.batch_size) {
-      const std::int64_t count = std::min(o.batch_size, triples.size() - first);
-      torch::Tensor loss = ctx.model->bprLoss(toIndex(triples.users, first, count),
-                                              toIndex(triples.positives, first, count),
-                                              toIndex(triples.negatives, first, count), o.l2);
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      loss_sum += loss.item<double>();
-      ++batches;
-    }
-    EpochRecord record;
-    record.epoch = epoch;
-    record.loss = loss_sum / static_cast<double>(batches);
-    record.epoch_seconds = secondsSince(start);
-    const bool evaluate = have_test && ((o.eval_every > 0 && epoch % o.eval_every == 0) || epoch == o.epochs);
-    nlohmann::json line = {{"epoch", epoch}, {"loss", record.loss},
-                           {"epoch_seconds", record.epoch_seconds}, {"batches", batches}};
-    if (evaluate) {
-      ctx.model->eval();
-      record.metrics = ctx.evaluate(o.ks, d.nodes.num_items, d.cold_items);
-      result.final_metrics = record.metrics;
-      line.update(record.metrics);
-    }
-    emit(line);
-    if (!o.quiet) {
-      if (evaluate) {
-        spdlog::info("epoch {}/{}: loss {:.5f}, {:.2f}s; recall{} {:.4f}, ndcg{} {:.4f} (eval {:.2f}s)",
-                     epoch, o.epochs, record.loss, record.epoch_seconds, at20,
-                     record.metrics["recall" + at20].get<double>(), at20,
-                     record.metrics["ndcg" + at20].get<double>(),
-                     record.metrics["eval_seconds"].get<double>());
-      } else {
-        spdlog::info("epoch {}/{}: loss {:.5f}, {:.2f}s", epoch, o.epochs, record.loss,
-                     record.epoch_seconds);
+bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTotals& totals) {
+  model_->train();
+  const std::int64_t bpr_steps = sampler_->stepsPerEpoch();
+  if (first_step < bpr_steps) {
+    if (full()) {
+      for (std::int64_t step = first_step; step < bpr_steps; ++step) {
+        const auto t = Clock::now();
+        const MiniBatch batch = sampler_->sampleSeeds(epoch, step);
+        totals.sample_wait += secondsSince(t);
+        bprStep(batch, totals);
+        if (agreeToStop(epoch, step + 1, totals)) return false;
+      }
+    } else {
+      BatchPipeline pipeline(*sampler_, epoch, bpr_steps, o_.sampling.threads,
+                             static_cast<std::size_t>(o_.sampling.queue_batches), first_step);
+      MiniBatch batch;
+      for (;;) {
+        const auto t = Clock::now();
+        if (!pipeline.next(&batch)) break;
+        totals.sample_wait += secondsSince(t);
+        bprStep(batch, totals);
+        if (agreeToStop(epoch, batch.step + 1, totals)) return false;
       }
     }
-    result.epochs.push_back(std::move(record));
   }
-  if (!o.checkpoint_dir.empty()) {
-    writeCheckpoint(o.checkpoint_dir, o, ctx.model, o.epochs, result.final_metrics);
+  for (std::int64_t step = std::max<std::int64_t>(first_step - bpr_steps, 0); step < kg_steps_;
+       ++step) {
+    kgStep(epoch, step, totals);
+    if (agreeToStop(epoch, bpr_steps + step + 1, totals)) return false;
   }
+  return true;
+}
+
+Trainer::Impl::StepInputs Trainer::Impl::fetchInputs(const std::vector<std::int64_t>& nodes,
+                                                     EpochTotals& totals) {
+  const auto t = Clock::now();
+  const std::int64_t id_bytes = ids_->bytesSent();
+  const InputRows in = inputRows(model_, data_.shard.nodes, nodes);
+  StepInputs inputs{ids_->fetch(int64Tensor(in.id_nodes)), {}};
+  torch::Tensor feature_rows = torch::zeros({0, features_.size(1)});
+  if (model_->options().item_input != NodeInput::kId) {
+    const RowRequest request = feature_exchange_->plan(int64Tensor(in.feature_nodes));
+    feature_rows = feature_exchange_->fetch(request, features_);
+    totals.feature_bytes += static_cast<double>(request.rowsServedToOthers(rank_) *
+                                                features_.size(1) * 4);
+  }
+  totals.id_bytes += static_cast<double>(ids_->bytesSent() - id_bytes);
+  totals.exchange += secondsSince(t);
+  const auto compute_start = Clock::now();  // the adapter's forward is the model's work
+  inputs.h0 = model_->inputs(static_cast<std::int64_t>(nodes.size()), int64Tensor(in.id_at),
+                             inputs.id_rows.rows, int64Tensor(in.feature_at), feature_rows);
+  totals.compute += secondsSince(compute_start);
+  return inputs;
+}
+
+void Trainer::Impl::bprStep(const MiniBatch& batch, EpochTotals& totals) {
+  const std::int64_t sample_bytes = remote_ ? remote_->bytesSent() : 0;
+  // With --kg-loss sum the step's triples ride along: their nodes follow the batch's inputs
+  // in one fetch.
+  KgTriples triples;
+  std::vector<std::int64_t> nodes = batch.input_nodes;
+  if (kg_ && kg_steps_ == 0) {
+    triples = kg_->sample(batch.epoch, batch.step, sampler_->stepsPerEpoch());
+    const std::vector<std::int64_t> triple_nodes = triples.nodes();
+    nodes.insert(nodes.end(), triple_nodes.begin(), triple_nodes.end());
+  }
+  const auto num_inputs = static_cast<std::int64_t>(batch.input_nodes.size());
+  const auto num_triple_rows = 3 * static_cast<std::int64_t>(triples.size());
+  ShardedEmbedding::Rows id_rows;
+  torch::Tensor out, h0;  // output and layer-0 rows of `nodes`
+  std::vector<BlockTensors> blocks;  // sampled; the backward reads them
+  if (full()) {
+    // Every owned row goes through the whole graph; the batch's rows (output and layer 0)
+    // then come from their owners in one differentiable fetch.
+    auto t = Clock::now();
+    id_rows = ids_->ownedRows();
+    const torch::Tensor owned_h0 = propagation_->inputs(model_, id_rows.rows, features_);
+    const torch::Tensor owned_out = propagation_->forward(model_, owned_h0, &totals);
+    totals.compute += secondsSince(t);
+    t = Clock::now();
+    const RowExchange& exchange = propagation_->exchange();
+    const RowRequest request = exchange.plan(int64Tensor(nodes));
+    const torch::Tensor rows =
+        exchange.fetchWithGradient(request, torch::cat({owned_out, owned_h0}, 1));
+    const std::int64_t out_dim = owned_out.size(1);
+    totals.id_bytes += static_cast<double>((request.rowsServedToOthers(rank_) +
+                                            request.rowsAskedOfOthers(rank_)) *
+                                           rows.size(1) * 4);
+    totals.exchange += secondsSince(t);
+    out = rows.narrow(1, 0, out_dim);
+    h0 = rows.narrow(1, out_dim, rows.size(1) - out_dim);
+  } else {
+    StepInputs inputs = fetchInputs(nodes, totals);
+    id_rows = std::move(inputs.id_rows);
+    h0 = inputs.h0;
+    const auto t = Clock::now();
+    blocks.reserve(batch.blocks.size());
+    for (const Block& b : batch.blocks) {
+      blocks.push_back(BlockTensors::from(b, torch::kCPU));
+      totals.sampled_edges += static_cast<double>(b.numEdges());
+    }
+    const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
+    out = model_->forward(blocks, h0.narrow(0, 0, num_inputs), seed_rows);
+    totals.compute += secondsSince(t);
+  }
+  const auto t = Clock::now();
+  const LossValue bpr = bprLoss(batch, out, h0, o_.sampling.negatives, o_.optim.l2,
+                                o_.optim.batch_size);
+  torch::Tensor loss = bpr.loss;
+  if (triples.size() > 0) {
+    const LossValue transr = transrLoss(model_, triples, h0.narrow(0, num_inputs, num_triple_rows),
+                                        o_.optim.l2, kg_norm_);
+    loss = loss + transr.loss;
+    totals.kg_loss_sum += transr.sum;
+    totals.kg_triples += static_cast<double>(triples.size());
+  }
+  totals.loss_sum += bpr.sum;
+  totals.seeds += static_cast<double>(batch.users.size());
+  totals.compute += secondsSince(t);
+  finishStep(loss, id_rows, optimizer_.get(), totals);
+  totals.sample_bytes += static_cast<double>((remote_ ? remote_->bytesSent() : 0) - sample_bytes);
+}
+
+void Trainer::Impl::kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals) {
+  const KgTriples triples = kg_->sample(epoch, step, kg_steps_);
+  ShardedEmbedding::Rows id_rows;
+  torch::Tensor rows;
+  if (full()) {
+    const auto t = Clock::now();
+    id_rows = ids_->ownedRows();
+    const torch::Tensor owned_h0 = propagation_->inputs(model_, id_rows.rows, features_);
+    const RowExchange& exchange = propagation_->exchange();
+    const RowRequest request = exchange.plan(int64Tensor(triples.nodes()));
+    rows = exchange.fetchWithGradient(request, owned_h0);
+    totals.id_bytes += static_cast<double>((request.rowsServedToOthers(rank_) +
+                                            request.rowsAskedOfOthers(rank_)) *
+                                           rows.size(1) * 4);
+    totals.exchange += secondsSince(t);
+  } else {
+    StepInputs inputs = fetchInputs(triples.nodes(), totals);
+    id_rows = std::move(inputs.id_rows);
+    rows = inputs.h0;
+  }
+  const auto t = Clock::now();
+  const LossValue transr = transrLoss(model_, triples, rows, o_.optim.l2, kg_norm_);
+  totals.kg_loss_sum += transr.sum;
+  totals.kg_triples += static_cast<double>(triples.size());
+  totals.compute += secondsSince(t);
+  finishStep(transr.loss, id_rows, kg_optimizer_.get(), totals);
+}
+
+void Trainer::Impl::finishStep(const torch::Tensor& loss, const ShardedEmbedding::Rows& id_rows,
+                               torch::optim::Adam* optimizer, EpochTotals& totals) {
+  auto t = Clock::now();
+  // A rank whose share of a sampled step is empty has nothing to differentiate; it still
+  // takes part in every collective below. (Full-graph losses always depend on the owned
+  // rows, so every rank runs the backward and its halo exchanges.)
+  if (loss.requires_grad()) loss.backward();
+  totals.compute += secondsSince(t);
+  t = Clock::now();
+  if (sync_) {
+    sync_->finalize();
+    optimizer->step();
+    // All gradients, not only the stepped optimizer's: the synchroniser wrote every one.
+    optimizer_->zero_grad();
+  }
+  totals.allreduce += secondsSince(t);
+  t = Clock::now();
+  const std::int64_t id_bytes = ids_->bytesSent();
+  ids_->step(id_rows);
+  totals.exchange += secondsSince(t);
+  totals.id_bytes += static_cast<double>(ids_->bytesSent() - id_bytes);
+}
+
+bool Trainer::Impl::agreeToStop(std::int64_t epoch, std::int64_t next_step,
+                                const EpochTotals& totals) {
+  if (o_.run.checkpoint_dir.empty()) return false;
+  // A request may reach only some ranks: they all stop at the same step or none does.
+  const bool requested = hooks_.stop_requested && hooks_.stop_requested();
+  torch::Tensor stop = torch::full({1}, requested ? 1 : 0, torch::kInt32);
+  group_->allReduce(stop)->wait();
+  if (stop.item<int>() == 0) return false;
+  if (hooks_.stop_agreed) hooks_.stop_agreed();
+  writeCheckpoint(epoch, next_step, totals, /*finished=*/false);
+  return true;
+}
+
+void Trainer::Impl::writeCheckpoint(std::int64_t epoch, std::int64_t next_step,
+                                    const EpochTotals& totals, bool finished) {
+  namespace fs = std::filesystem;
+  const std::string& dir = o_.run.checkpoint_dir;
+  // Whatever was there stops being a checkpoint before any of its files is replaced: a crash
+  // from here on leaves a folder without a manifest, which is never loaded.
+  if (rank_ == 0) {
+    fs::create_directories(dir);
+    fs::remove(checkpointManifestPath(dir));
+  }
+  const torch::Tensor table = gatherTable(*group_, data_.shard, ids_->table());
+  group_->barrier()->wait();
+  {
+    torch::serialize::OutputArchive archive;
+    ids_->save(archive);
+    if (optimizer_) {
+      torch::serialize::OutputArchive adam;
+      optimizer_->save(adam);
+      archive.write("adam", adam);
+    }
+    if (kg_optimizer_) {
+      torch::serialize::OutputArchive adam;
+      kg_optimizer_->save(adam);
+      archive.write("kg_adam", adam);
+    }
+    archive.write("epoch_totals", totals.toTensor());
+    AtomicOutput out(rankStateFile(dir, rank_));
+    archive.save_to(out.tempPath());
+    out.commit();
+  }
+  if (rank_ == 0) {
+    {
+      AtomicOutput out(dir + "/model.pt");
+      torch::save(model_, out.tempPath());
+      out.commit();
+    }
+    {
+      AtomicOutput out(dir + "/id_embedding.pt");
+      torch::save(table, out.tempPath());
+      out.commit();
+    }
+  }
+  group_->barrier()->wait();  // every rank's state is on disk
+  if (rank_ == 0) {
+    CheckpointManifest m;
+    m.epoch = epoch;
+    m.next_step = next_step;
+    m.finished = finished;
+    m.ranks = world_;
+    m.dataset = data_.dataset_path;
+    m.feature_dim = model_->options().feature_dim;
+    m.num_relations = model_->options().num_relations;
+    m.options = o_;
+    m.metrics = last_metrics_;
+    writeCheckpointManifest(dir, m);
+  }
+  group_->barrier()->wait();  // the checkpoint is complete when any rank returns
+  if (rank_ == 0 && !o_.run.quiet) {
+    spdlog::info("checkpoint written to {} (epoch {}, next step {})", dir,
+                 epoch + 1, next_step);
+  }
+}
+
+std::pair<std::int64_t, std::int64_t> Trainer::Impl::resume(const std::string& dir,
+                                                            EpochTotals& totals) {
+  const CheckpointManifest m = readCheckpointManifest(dir);
+  if (m.ranks != world_) {
+    throw ConfigError(fmt::format("--resume {}: written by {} ranks, this job has {}", dir,
+                                  m.ranks, world_));
+  }
+  const nlohmann::json saved = trajectoryOptions(m.options).flatten();
+  const nlohmann::json now = trajectoryOptions(o_).flatten();
+  for (const auto& [key, value] : saved.items()) {
+    if (!now.contains(key) || now.at(key) != value) {
+      throw ConfigError(fmt::format(
+          "--resume {}: the checkpoint was trained with {} {}, this run asks for {}; resume "
+          "with the same settings", dir, key.substr(key.rfind('/') + 1), value.dump(),
+          now.contains(key) ? now.at(key).dump() : std::string("nothing")));
+    }
+  }
+  std::int64_t epoch = m.epoch;
+  const std::int64_t next_step = m.next_step;
+  if (m.finished) ++epoch;
+  last_metrics_ = m.metrics;
+  loadWeightsInPlace(model_, dir);
+  torch::serialize::InputArchive archive;
+  archive.load_from(rankStateFile(dir, rank_));
+  ids_->load(archive);
+  if (optimizer_) {
+    torch::serialize::InputArchive adam;
+    archive.read("adam", adam);
+    optimizer_->load(adam);
+  }
+  if (kg_optimizer_) {
+    torch::serialize::InputArchive adam;
+    archive.read("kg_adam", adam);
+    kg_optimizer_->load(adam);
+  }
+  torch::Tensor saved_totals;
+  archive.read("epoch_totals", saved_totals);
+  totals = EpochTotals::fromTensor(saved_totals);
+  if (rank_ == 0 && !o_.run.quiet) {
+    spdlog::info("resuming from {}: epoch {}, step {}", dir, epoch + 1, next_step);
+  }
+  return {epoch, next_step};
+}
+
+TrainResult Trainer::Impl::run() {
+  const bool lead = rank_ == 0;
+  std::int64_t first_epoch = 0, first_step = 0;
+  EpochTotals resumed;
+  if (!o_.run.resume_dir.empty()) std::tie(first_epoch, first_step) = resume(o_.run.resume_dir, resumed);
+  if (lead && !o_.run.metrics_out.empty()) {
+    metrics_out_ = std::make_unique<std::ofstream>(
+        o_.run.metrics_out, o_.run.resume_dir.empty() ? std::ios::trunc : std::ios::app);
+    if (!*metrics_out_) {
+      throw ConfigError(fmt::format("cannot write --metrics-out {}", o_.run.metrics_out));
+    }
+  }
+  auto emit = [&](const nlohmann::json& line) {
+    if (metrics_out_) *metrics_out_ << line.dump() << "\n" << std::flush;
+  };
+  if (lead && !o_.run.quiet) {
+    spdlog::info("training {} ({} input, {} relations) on {} rank{} ({} backend), {} propagation"
+                 "{}: {} steps of {} seeds per epoch",
+                 o_.model.name, o_.model.features, o_.model.relations, world_,
+                 world_ == 1 ? "" : "s", group_->backendName(), o_.sampling.propagation,
+                 full() ? std::string()
+                        : fmt::format(" (fanouts {}{})", fmt::join(o_.sampling.fanouts, ","),
+                                      world_ > 1 && !o_.sampling.remote_neighbours
+                                          ? ", local part + halo only"
+                                          : ""),
+                 sampler_->stepsPerEpoch(), o_.optim.batch_size);
+    if (kg_) {
+      spdlog::info("KG loss (TransR) {}: {}", o_.optim.kg_loss,
+                   kg_steps_ > 0 ? fmt::format("{} KG steps of {} triples after the BPR steps",
+                                               kg_steps_, o_.optim.kg_batch_size)
+                                 : std::string("added to every BPR step"));
+    }
+  }
+  TrainResult result;
+  result.popularity_metrics = evaluator_->evaluatePopularity();
+  if (first_epoch == 0 && first_step == 0) {
+    emit({{"baseline", "popularity"}, {"metrics", result.popularity_metrics}});
+  }
+  for (std::int64_t epoch = first_epoch; epoch < o_.optim.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    EpochTotals totals = epoch == first_epoch ? resumed : EpochTotals{};
+    if (!runEpoch(epoch, epoch == first_epoch ? first_step : 0, totals)) {
+      result.stopped = true;
+      return result;
+    }
+    nlohmann::json line = epochMetricsLine(*group_, epoch + 1, totals, secondsSince(epoch_start),
+                                           stepsPerEpoch(), dense_bytes_, kg_ != nullptr);
+    const bool last = epoch + 1 == o_.optim.epochs;
+    if ((o_.run.eval_every > 0 && (epoch + 1) % o_.run.eval_every == 0) || last) {
+      model_->eval();
+      torch::NoGradGuard no_grad;
+      last_metrics_ = evaluator_->evaluate(model_, ownedInputs());
+      line.update(last_metrics_);
+    }
+    if (lead) {
+      if (!o_.run.quiet) {
+        std::string shown = fmt::format("epoch {}/{}: loss {:.5f}, {:.2f}s", epoch + 1,
+                                        o_.optim.epochs, line["loss"].get<double>(),
+                                        line["epoch_seconds"].get<double>());
+        for (std::int64_t k : o_.run.ks) {
+          const std::string key = fmt::format("recall@{}", k);
+          if (line.contains(key)) {
+            shown += fmt::format(", recall@{} {:.4f}, ndcg@{} {:.4f}", k, line[key].get<double>(),
+                                 k, line[fmt::format("ndcg@{}", k)].get<double>());
+          }
+        }
+        spdlog::info("{}", shown);
+      }
+      emit(line);
+    }
+    result.epochs.push_back(std::move(line));
+    if (!o_.run.checkpoint_dir.empty() &&
+        (last || (o_.run.checkpoint_every > 0 && (epoch + 1) % o_.run.checkpoint_every == 0))) {
+      writeCheckpoint(epoch, 0, EpochTotals{}, /*finished=*/true);
+    }
+  }
+  result.final_metrics = last_metrics_;
   return result;
 }
 
+Trainer::Trainer(const TrainOptions& options, std::shared_ptr<ProcessGroup> group,
+                 TrainHooks hooks)
+    : impl_(std::make_unique<Impl>(options, std::move(group), std::move(hooks))) {}
+Trainer::~Trainer() = default;
+TrainResult Trainer::run() { return impl_->run(); }
+
 nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64_t> ks) {
-  const std::string manifest_path = dir + "/checkpoint.json";
-  std::ifstream in(manifest_path);
-  if (!in) {
-    throw FormatError(fmt::format("{}: no checkpoint manifest (checkpoint.json); the run did not "
-                                  "finish writing it, or this is not a kgrec checkpoint folder",
-                                  dir));
-  }
-  nlohmann::json manifest;
-  TrainOptions o;
-  try {
-    in >> manifest;
-    if (manifest.at("kind") != kCheckpointKind || manifest.at("version") != kCheckpointVersion) {
-      throw FormatError(fmt::format("{}: not a version-{} kgrec checkpoint", manifest_path,
-                                    kCheckpointVersion));
-    }
-    o = trainOptionsFromJson(manifest.at("options"));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(fmt::format("{}: malformed checkpoint manifest: {}", manifest_path, e.what()));
-  }
-  if (ks.empty()) ks = o.ks;
-  Dataset d = readDataset(o.dataset_path);
-  ModelContext ctx(d, o);
-  torch::load(ctx.model, dir + "/model.pt");
-  ctx.model->eval();
-  return ctx.evaluate(ks, d.nodes.num_items, d.cold_items);
+  const CheckpointManifest m = readCheckpointManifest(dir);
+  if (ks.empty()) ks = m.options.run.ks;
+  // The whole dataset as one part, evaluated by this process alone.
+  auto self = std::make_shared<LocalProcessGroup>();
+  const TrainingData data = wholeDatasetAsOnePart(m.dataset, *self, m.options.model.relations);
+  BlockGnn model(blockGnnOptions(m.options.model, m.feature_dim, m.num_relations));
+  torch::load(model, dir + "/model.pt");
+  model->eval();
+  torch::Tensor table;
+  torch::load(table, dir + "/id_embedding.pt");
+  KGREC_CHECK(table.size(0) == data.shard.nodes.numNodes(), "{}: {} embedding rows for {} nodes",
+              dir, table.size(0), data.shard.nodes.numNodes());
+  const Shard& shard = data.shard;
+  const torch::Tensor owned = table.index_select(
+      0, int64Tensor(std::vector<std::int64_t>(shard.global_ids.begin(),
+                                               shard.global_ids.begin() + shard.num_owned)));
+  const FullGraphPropagation propagation(self, shard, data.book, data.stats);
+  const DistributedEvaluator evaluator(self, shard, data.stats, propagation, ks);
+  torch::NoGradGuard no_grad;
+  return evaluator.evaluate(model, propagation.inputs(model, owned, ownedFeatures(shard)));
 }
 
 }  // namespace kgrec

@@ -1,56 +1,59 @@
 #pragma once
-// Single-process training of a recommender on one device: BPR triples from the sampler,
-// Adam, a progress line and a JSON metrics line per epoch, full-ranking evaluation every
-// `eval_every` epochs and a checkpoint that `kgrec eval` can recompute the metrics from.
+// kgrec's one trainer: BPR (and kgat's TransR) training of a BlockGnn on one process or P
+// ranks, by sampled blocks or full-graph propagation, over any ProcessGroup. Every rank trains
+// its part of the graph (a dataset file is one part); the global batch of a step does not
+// depend on P, the dense gradients are all-reduced and the ID-embedding rows live with their
+// owners, so P = 1, 2, 4 follow the same trajectory (docs/distributed.md). Rank 0 writes the
+// metrics lines (docs/metrics_lines.md) and the checkpoint (engine/train/checkpoint.h).
 
-#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "engine/graph/dataset.h"
+#include "comm/process_group.h"
+#include "engine/train/train_options.h"
 
 namespace kgrec {
 
-struct TrainOptions {
-  std::string dataset_path;   // recorded in the checkpoint so that `kgrec eval` can reload it
-  std::string model = "lightgcn";
-  std::int64_t epochs = 10;
-  std::int64_t batch_size = 2048;
-  std::int64_t dim = 64;
-  std::int64_t layers = 3;
-  double lr = 0.001;
-  double l2 = 1e-4;
-  std::string device = "cpu";  // cpu | cuda | cuda:N
-  std::uint64_t seed = 2020;
-  std::int64_t eval_every = 1;  // 0: evaluate only after the last epoch
-  std::vector<std::int64_t> ks = {20};
-  std::string metrics_out;     // JSON lines; empty: none
-  std::string checkpoint_dir;  // empty: none
-  bool quiet = false;          // no per-epoch log lines (tests)
-};
-
-nlohmann::json toJson(const TrainOptions& options);
-TrainOptions trainOptionsFromJson(const nlohmann::json& json);
-
-struct EpochRecord {
-  std::int64_t epoch = 0;
-  double loss = 0.0;
-  double epoch_seconds = 0.0;  // sampling + training, without evaluation
-  nlohmann::json metrics;      // recall@K, ndcg@K, precision@K, eval_seconds when evaluated
+// How the process that runs the trainer talks to it (signals and watchdogs are the
+// launcher's): polled at every step boundary, a stop request makes every rank write the
+// checkpoint (--ckpt) and return early at the same step.
+struct TrainHooks {
+  std::function<bool()> stop_requested;  // empty: never
+  std::function<void()> stop_agreed;     // called once the ranks agreed to stop
 };
 
 struct TrainResult {
-  std::vector<EpochRecord> epochs;
-  nlohmann::json final_metrics;     // of the last evaluation
-  nlohmann::json popularity_metrics;  // the baseline, by the same evaluator
+  std::vector<nlohmann::json> epochs;  // the metrics lines, the same on every rank
+  nlohmann::json final_metrics;        // of the last evaluation
+  nlohmann::json popularity_metrics;   // the popularity baseline, by the same evaluation
+  bool stopped = false;  // a stop request ended the run early, after writing the checkpoint
 };
 
-// Throws ConfigError for invalid options. The dataset must have training interactions.
-TrainResult train(const Dataset& dataset, const TrainOptions& options);
+class Trainer {
+ public:
+  // Collective over `group`: loads this rank's part of options.run.input, builds the model,
+  // samplers and exchanges. ConfigError (on every rank, before any collective) for bad
+  // options or a part count that is not the group's size.
+  Trainer(const TrainOptions& options, std::shared_ptr<ProcessGroup> group, TrainHooks hooks = {});
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
-// Recomputes the metrics of a checkpoint written by train().
-nlohmann::json evaluateCheckpoint(const std::string& checkpoint_dir, std::vector<std::int64_t> ks = {});
+  // Collective: trains (resuming from options.run.resume_dir when given) and evaluates. A
+  // resumed run ends with exactly the parameters and metrics of one that was never stopped.
+  TrainResult run();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Recomputes the metrics of a checkpoint in this one process, over the whole dataset the run
+// trained on (whatever its rank count and propagation mode).
+nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64_t> ks = {});
 
 }  // namespace kgrec

@@ -6,6 +6,7 @@
 #include "engine/common/error.h"
 #include "engine/graph/synthetic.h"
 #include "engine/store/dataset_io.h"
+#include "comm/local_process_group.h"
 #include "engine/train/trainer.h"
 #include "tests/store/temp_dir.h"
 
@@ -25,30 +26,38 @@ SyntheticOptions smallGraph() {
   return s;
 }
 
-TrainOptions shortRun() {
+TrainOptions shortRun(const std::string& data) {
   TrainOptions o;
-  o.epochs = 12;
-  o.batch_size = 512;
-  o.dim = 32;
-  o.layers = 2;
-  o.lr = 0.01;
-  o.eval_every = 0;
-  o.quiet = true;
+  o.run.input = data;
+  o.optim.epochs = 12;
+  o.optim.batch_size = 512;
+  o.model.dim = 32;
+  o.model.layers = 2;
+  o.optim.lr = 0.01;
+  o.run.eval_every = 0;
+  o.run.quiet = true;
   return o;
+}
+
+TrainResult train(const TrainOptions& o) {
+  return Trainer(o, std::make_shared<LocalProcessGroup>()).run();
+}
+
+// The synthetic graph written to DIR/data.h5.
+std::string writeSmallGraph(const fs::path& dir) {
+  const std::string data = (dir / "data.h5").string();
+  writeDataset(generateSynthetic(smallGraph()), data, true);
+  return data;
 }
 
 // The model must learn the communities: clearly above the popularity baseline.
 TEST_F(TrainerTest, LightGcnBeatsPopularityAndCheckpointReproducesMetrics) {
-  Dataset d = generateSynthetic(smallGraph());
-  const std::string data = (dir_ / "data.h5").string();
-  writeDataset(d, data, true);
-  TrainOptions o = shortRun();
-  o.dataset_path = data;
-  o.metrics_out = (dir_ / "metrics.jsonl").string();
-  o.checkpoint_dir = (dir_ / "ckpt").string();
-  TrainResult r = train(d, o);
+  TrainOptions o = shortRun(writeSmallGraph(dir_));
+  o.run.metrics_out = (dir_ / "metrics.jsonl").string();
+  o.run.checkpoint_dir = (dir_ / "ckpt").string();
+  TrainResult r = train(o);
   ASSERT_EQ(r.epochs.size(), 12u);
-  EXPECT_LT(r.epochs.back().loss, r.epochs.front().loss);
+  EXPECT_LT(r.epochs.back().at("loss").get<double>(), r.epochs.front().at("loss").get<double>());
   const double model_recall = r.final_metrics.at("recall@20").get<double>();
   const double pop_recall = r.popularity_metrics.at("recall@20").get<double>();
   EXPECT_GT(model_recall, 1.5 * pop_recall) << "model " << model_recall << " popularity " << pop_recall;
@@ -56,7 +65,7 @@ TEST_F(TrainerTest, LightGcnBeatsPopularityAndCheckpointReproducesMetrics) {
             1.5 * r.popularity_metrics.at("ndcg@20").get<double>());
 
   // One JSON line for the baseline, one per epoch, each with the required fields.
-  std::ifstream in(o.metrics_out);
+  std::ifstream in(o.run.metrics_out);
   std::string line;
   std::vector<nlohmann::json> lines;
   while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
@@ -69,35 +78,45 @@ TEST_F(TrainerTest, LightGcnBeatsPopularityAndCheckpointReproducesMetrics) {
   }
   EXPECT_TRUE(lines.back().contains("recall@20"));
 
-  nlohmann::json reloaded = evaluateCheckpoint(o.checkpoint_dir);
+  nlohmann::json reloaded = evaluateCheckpoint(o.run.checkpoint_dir);
   EXPECT_DOUBLE_EQ(reloaded.at("recall@20").get<double>(), model_recall);
   EXPECT_DOUBLE_EQ(reloaded.at("ndcg@20").get<double>(), r.final_metrics.at("ndcg@20").get<double>());
 }
 
-TEST_F(TrainerTest, SameSeedSameRun) {
-  Dataset d = generateSynthetic(smallGraph());
-  TrainOptions o = shortRun();
-  o.epochs = 2;
-  TrainResult a = train(d, o);
-  TrainResult b = train(d, o);
-  EXPECT_EQ(a.epochs.back().loss, b.epochs.back().loss);
-  EXPECT_EQ(a.final_metrics.at("recall@20"), b.final_metrics.at("recall@20"));
+TEST_F(TrainerTest, SameSeedSameRunInBothModes) {
+  for (const char* propagation : {"full", "sampled"}) {
+    TrainOptions o = shortRun(writeSmallGraph(dir_));
+    o.optim.epochs = 2;
+    o.sampling.propagation = propagation;
+    TrainResult a = train(o);
+    TrainResult b = train(o);
+    EXPECT_EQ(a.epochs.back().at("loss"), b.epochs.back().at("loss")) << propagation;
+    EXPECT_EQ(a.final_metrics.at("recall@20"), b.final_metrics.at("recall@20")) << propagation;
+  }
 }
 
 TEST_F(TrainerTest, RejectsBadOptions) {
-  Dataset d = generateSynthetic(smallGraph());
-  TrainOptions o = shortRun();
-  o.model = "nonsense";
-  EXPECT_THROW(train(d, o), ConfigError);
-  o = shortRun();
-  o.batch_size = 0;
-  EXPECT_THROW(train(d, o), ConfigError);
-  o = shortRun();
-  o.lr = -1.0;
-  EXPECT_THROW(train(d, o), ConfigError);
-  o = shortRun();
-  o.device = "tpu";
-  EXPECT_THROW(train(d, o), ConfigError);
+  const std::string data = writeSmallGraph(dir_);
+  auto refused = [&](auto change, const char* what) {
+    TrainOptions o = shortRun(data);
+    change(o);
+    try {
+      train(o);
+      ADD_FAILURE() << what << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  refused([](TrainOptions& o) { o.model.name = "nonsense"; }, "--model");
+  refused([](TrainOptions& o) { o.optim.batch_size = 0; }, "--batch-size");
+  refused([](TrainOptions& o) { o.optim.lr = -1.0; }, "--lr");
+  refused([](TrainOptions& o) { o.run.device = "tpu"; }, "--device");
+  refused([](TrainOptions& o) { o.sampling.fanouts = {5, 5}; }, "--fanouts");  // lightgcn: full
+  refused([](TrainOptions& o) { o.optim.kg_loss = "sum"; }, "--kg-loss");      // not kgat
+  refused([](TrainOptions& o) {
+    o.sampling.propagation = "sampled";
+    o.sampling.fanouts = {5};
+  }, "--fanouts");  // 1 value for 2 layers
 }
 
 TEST_F(TrainerTest, IncompleteCheckpointIsRefused) {
@@ -106,6 +125,21 @@ TEST_F(TrainerTest, IncompleteCheckpointIsRefused) {
   EXPECT_THROW(evaluateCheckpoint((dir_ / "ckpt").string()), FormatError);
   std::ofstream(dir_ / "ckpt" / "checkpoint.json") << "{\"kind\": \"kgrec-checkpoint\"";
   EXPECT_THROW(evaluateCheckpoint((dir_ / "ckpt").string()), FormatError);
+}
+
+// Checkpoints of the two earlier trainers are refused with what to do.
+TEST_F(TrainerTest, OlderCheckpointFormatsAreRefusedSayingWhatToDo) {
+  fs::create_directories(dir_ / "ckpt");
+  for (const char* manifest : {R"({"kind": "kgrec-checkpoint", "version": 1})",
+                               R"({"kind": "kgrec-dist-checkpoint", "version": 2})"}) {
+    std::ofstream(dir_ / "ckpt" / "checkpoint.json", std::ios::trunc) << manifest;
+    try {
+      evaluateCheckpoint((dir_ / "ckpt").string());
+      ADD_FAILURE() << manifest << " was loaded";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("Train again"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,97 @@
+#include "engine/train/distributed_evaluator.h"
+
+#include <chrono>
+
+namespace kgrec {
+namespace {
+
+torch::Tensor int64Tensor(const std::vector<std::int64_t>& v) {
+  return torch::tensor(v, torch::kInt64);
+}
+
+}  // namespace
+
+DistributedEvaluator::DistributedEvaluator(std::shared_ptr<ProcessGroup> group,
+                                           const Shard& shard, const GraphStats& stats,
+                                           const FullGraphPropagation& propagation,
+                                           std::vector<std::int64_t> ks)
+    : group_(std::move(group)),
+      shard_(shard),
+      stats_(stats),
+      propagation_(propagation),
+      train_items_(userItemCsr(shard.train, shard.nodes.num_users)),
+      test_items_(userItemCsr(shard.test, shard.nodes.num_users)) {
+  RankingEvalOptions eo;
+  eo.ks = std::move(ks);
+  eo.cold_items = shard.cold_items;
+  evaluator_ = std::make_unique<RankingEvaluator>(train_items_, test_items_,
+                                                  shard.nodes.num_items, eo);
+}
+
+nlohmann::json DistributedEvaluator::evaluate(const BlockGnn& model, const torch::Tensor& h0) const {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor out = propagation_.forward(model, h0);
+  // Every rank gets every item's row; each scores its own test users.
+  const NodeSpace& space = shard_.nodes;
+  const std::vector<std::int64_t>& owned = propagation_.ownedNodes();
+  std::vector<std::int64_t> item_rows, item_index, user_row(space.num_users, -1);
+  for (std::size_t v = 0; v < owned.size(); ++v) {
+    const std::int64_t g = owned[v];
+    if (space.typeOf(g) == NodeType::kItem) {
+      item_rows.push_back(static_cast<std::int64_t>(v));
+      item_index.push_back(g - space.num_users);
+    } else if (space.typeOf(g) == NodeType::kUser) {
+      user_row[g] = static_cast<std::int64_t>(v);
+    }
+  }
+  WorkPtr rows_work = group_->allGatherV(out.index_select(0, int64Tensor(item_rows)));
+  WorkPtr index_work = group_->allGatherV(int64Tensor(item_index));
+  torch::Tensor items = torch::zeros({space.num_items, out.size(1)}, out.options());
+  items.index_copy_(0, index_work->result().tensor, rows_work->result().tensor);
+  const torch::Tensor rows_of_user = int64Tensor(user_row);
+  return rank([&](const torch::Tensor& users) {
+    return torch::matmul(out.index_select(0, rows_of_user.index_select(0, users)), items.t());
+  });
+}
+
+nlohmann::json DistributedEvaluator::evaluatePopularity() const {
+  const std::vector<std::int64_t>& counts = stats_.item_interactions;
+  const torch::Tensor popularity =
+      torch::tensor(std::vector<float>(counts.begin(), counts.end()), torch::kFloat32);
+  return rank([&](const torch::Tensor& users) {
+    return popularity.unsqueeze(0).expand({users.size(0), popularity.size(0)});
+  });
+}
+
+nlohmann::json DistributedEvaluator::rank(const UserScorer& scorer) const {
+  const auto start = std::chrono::steady_clock::now();
+  RankingEvalResult result = evaluator_->evaluate(scorer);
+  // Sums of every rank: (recall, precision, ndcg, users) per k, for all, cold, warm.
+  std::vector<std::vector<MetricSums>*> groups{&result.sums};
+  if (!shard_.cold_items.empty()) {
+    groups.push_back(&result.cold_sums);
+    groups.push_back(&result.warm_sums);
+  }
+  std::vector<double> packed;
+  for (auto* sums : groups) {
+    for (const MetricSums& s : *sums) {
+      packed.insert(packed.end(), {s.recall, s.precision, s.ndcg, static_cast<double>(s.users)});
+    }
+  }
+  torch::Tensor total = torch::tensor(packed, torch::kFloat64);
+  group_->allReduce(total)->wait();
+  const double* t = total.data_ptr<double>();
+  for (auto* sums : groups) {
+    for (MetricSums& s : *sums) {
+      s.recall = *t++;
+      s.precision = *t++;
+      s.ndcg = *t++;
+      s.users = static_cast<std::int64_t>(*t++);
+    }
+  }
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return toJson(result);
+}
+
+}  // namespace kgrec

@@ -1,0 +1,55 @@
+#pragma once
+// Full-graph propagation distributed by partition: each rank computes its own nodes' rows of
+// every layer from its part's whole in-edge rows (the shard's graph); before each layer it
+// fetches its halo's rows from their owners, and in backward it sends the halo rows'
+// gradients back to them. Traffic per layer is the halo, which METIS keeps small. On one
+// process the halo is empty and a layer is one sparse product. Training (with autograd) and
+// evaluation (without) run the same code.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "comm/row_exchange.h"
+#include "engine/train/epoch_metrics.h"
+#include "models/block_gnn.h"
+#include "partition/partition_book.h"
+#include "partition/shard.h"
+#include "sampler/neighbor_sampler.h"
+
+namespace kgrec {
+
+class FullGraphPropagation {
+ public:
+  // Collective (plans the halo fetch). The edge weights are LightGCN's 1/sqrt(d(u) d(v)) with
+  // the whole graph's degrees. The shard and book must outlive the object.
+  FullGraphPropagation(std::shared_ptr<ProcessGroup> group, const Shard& shard,
+                       const PartitionBook& book, const GraphStats& stats);
+
+  // Layer-0 rows of the owned nodes [num_owned, dim] from the owned ID rows and the owned
+  // feature rows, both in local-id order.
+  torch::Tensor inputs(const BlockGnn& model, const torch::Tensor& owned_ids,
+                       const torch::Tensor& owned_features) const;
+  // Collective: the owned nodes' output rows [num_owned, model->outputDim()] from their layer-0
+  // rows; differentiable when grad mode is on (then its backward is collective too). Adds the
+  // halo traffic and edges to `totals` when given.
+  torch::Tensor forward(const BlockGnn& model, const torch::Tensor& h0,
+                        EpochTotals* totals = nullptr) const;
+
+  // Owned nodes by local id (global ids).
+  const std::vector<std::int64_t>& ownedNodes() const { return owned_; }
+  // An exchange of owned rows by global id, for rows of any owned table.
+  const RowExchange& exchange() const { return exchange_; }
+
+ private:
+  std::shared_ptr<ProcessGroup> group_;
+  const Shard& shard_;
+  RowExchange exchange_;
+  BlockTensors block_;
+  std::vector<std::int64_t> owned_;
+  RowRequest halo_request_;
+};
+
+}  // namespace kgrec

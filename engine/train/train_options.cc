@@ -1,0 +1,98 @@
+#include "engine/train/train_options.h"
+
+#include <fmt/format.h>
+
+#include "engine/common/error.h"
+
+namespace kgrec {
+namespace {
+
+void positive(std::int64_t v, const char* flag) {
+  if (v <= 0) throw ConfigError(fmt::format("{} must be positive, got {}", flag, v));
+}
+
+void oneOf(const std::string& value, std::initializer_list<const char*> allowed, const char* flag) {
+  for (const char* a : allowed) {
+    if (value == a) return;
+  }
+  std::string list;
+  for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  throw ConfigError(fmt::format("{} {}: expected one of {}", flag, value, list));
+}
+
+}  // namespace
+
+TrainOptions resolveTrainOptions(TrainOptions o) {
+  oneOf(o.model.name, {"lightgcn", "sage", "rgcn", "kgat"}, "--model");
+  oneOf(o.model.features, {"id", "lm", "both"}, "--features");
+  oneOf(o.model.relations, {"all", "interactions"}, "--relations");
+  oneOf(o.sampling.propagation, {"auto", "full", "sampled"}, "--propagation");
+  oneOf(o.comm.backend, {"auto", "mpi", "nccl"}, "--backend");
+  positive(o.model.dim, "--dim");
+  if (o.model.layers < 0) throw ConfigError(fmt::format("--layers must be >= 0, got {}", o.model.layers));
+  if (o.model.bases < 0) throw ConfigError("--bases must be >= 0");
+  positive(o.optim.epochs, "--epochs");
+  positive(o.optim.batch_size, "--batch-size");
+  positive(o.sampling.negatives, "--negatives");
+  positive(o.sampling.queue_batches, "--queue");
+  positive(o.sampling.threads, "--sampler-threads");
+  if (!(o.optim.lr > 0.0)) throw ConfigError(fmt::format("--lr must be positive, got {}", o.optim.lr));
+  if (o.optim.l2 < 0.0) throw ConfigError(fmt::format("--l2 must be >= 0, got {}", o.optim.l2));
+  if (o.optim.kg_batch_size < 0) throw ConfigError("--kg-batch-size must be >= 0");
+  if (o.run.eval_every < 0) throw ConfigError("--eval-every must be >= 0");
+  if (o.run.checkpoint_every < 0) throw ConfigError("--ckpt-every must be >= 0");
+  for (std::int64_t k : o.run.ks) positive(k, "--topk");
+  if (o.run.ks.empty()) throw ConfigError("--topk needs at least one K");
+  if (o.run.checkpoint_every > 0 && o.run.checkpoint_dir.empty()) {
+    throw ConfigError("--ckpt-every needs --ckpt DIR, the folder to write the checkpoint to");
+  }
+
+  SamplingOptions& s = o.sampling;
+  if (s.propagation == "auto") s.propagation = o.model.name == "lightgcn" ? "full" : "sampled";
+  if (s.propagation == "full") {
+    for (const auto& [given, flag] : {std::pair{!s.fanouts.empty(), "--fanouts"},
+                                      std::pair{!s.relation_fanouts.empty(), "--relation-fanouts"},
+                                      std::pair{s.replace, "--replace"}}) {
+      if (given) {
+        throw ConfigError(fmt::format("{} applies to --propagation sampled; full-graph "
+                                      "propagation uses every neighbour", flag));
+      }
+    }
+  } else {
+    if (s.fanouts.empty()) s.fanouts.assign(o.model.layers, 10);
+    if (static_cast<std::int64_t>(s.fanouts.size()) != o.model.layers) {
+      throw ConfigError(fmt::format("--fanouts gives {} values for {} layers: give one per layer",
+                                    s.fanouts.size(), o.model.layers));
+    }
+  }
+
+  OptimOptions& op = o.optim;
+  if (op.kg_loss.empty()) op.kg_loss = o.model.name == "kgat" ? "alternate" : "off";
+  oneOf(op.kg_loss, {"off", "sum", "alternate"}, "--kg-loss");
+  if (op.kg_loss != "off" && o.model.name != "kgat") {
+    throw ConfigError(fmt::format("--kg-loss {}: only kgat has a KG loss (TransR on its relation "
+                                  "embeddings); --model {} trains on interactions alone",
+                                  op.kg_loss, o.model.name));
+  }
+  if (op.kg_batch_size == 0) op.kg_batch_size = op.batch_size;
+
+  const bool cuda = o.run.device.rfind("cuda", 0) == 0;
+  if (o.run.device != "cpu" && !cuda) {
+    throw ConfigError(fmt::format("--device {}: expected cpu, cuda or cuda:N", o.run.device));
+  }
+  if (o.comm.backend == "nccl" && !cuda) {
+    throw ConfigError("--backend nccl moves CUDA tensors: it needs --device cuda (on CPU ranks "
+                      "use --backend mpi or auto)");
+  }
+  return o;
+}
+
+nlohmann::json trajectoryOptions(const TrainOptions& o) {
+  nlohmann::json sampling = o.sampling;
+  for (const char* key : {"threads", "queue_batches"}) sampling.erase(key);
+  nlohmann::json optim = o.optim;
+  optim.erase("epochs");
+  return {{"model", o.model}, {"sampling", sampling}, {"optim", optim}};
+}
+
+}  // namespace kgrec

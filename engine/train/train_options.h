@@ -1,0 +1,110 @@
+#pragma once
+// Everything `kgrec train` can be asked, grouped by concern. The launcher binds its flags to
+// these fields; the trainer resolves the defaults that depend on other options and validates
+// the whole once (resolveTrainOptions); a checkpoint records them as JSON.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace kgrec {
+
+struct ModelOptions {
+  std::string name = "lightgcn";  // lightgcn | sage | rgcn | kgat (models/block_gnn.h)
+  std::int64_t dim = 64;
+  std::int64_t layers = 3;
+  std::string features = "id";  // id | lm | both: layer-0 input of items and entities
+  // Which relations propagation uses: "all" (interactions and every KG relation, with their
+  // reverses) or "interactions" (user-item edges only, the LightGCN paper's graph).
+  std::string relations = "all";
+  std::int64_t bases = 0;  // rgcn basis matrices per layer; 0: min(8, relations)
+};
+
+struct SamplingOptions {
+  // "full": every layer over the whole graph, each rank computing its own nodes' rows and
+  // fetching its halo's rows from their owners; "sampled": per-relation fanouts into blocks.
+  // "auto": full for lightgcn (no weights: the whole graph costs little), sampled otherwise.
+  std::string propagation = "auto";
+  std::vector<std::int64_t> fanouts;  // sampled: per layer, nearest hop first; empty: 10 each
+  // sampled: own per-layer budgets for relations by name (the others share `fanouts`): a key
+  // names one relation or a group sharing one budget, "name+name", where "interactions" and
+  // "kg" stand for the interaction relations and for every KG relation (reverses included).
+  std::map<std::string, std::vector<std::int64_t>> relation_fanouts;
+  bool replace = false;        // sampled: neighbours with replacement
+  std::int64_t negatives = 1;  // negative items per (user, positive)
+  // sampled, per rank; with neighbours from other ranks, each thread samples its share of the
+  // steps over a communicator of its own.
+  int threads = 1;
+  // sampled: false = neighbours of nodes owned elsewhere are not drawn (local part + halo
+  // only): no sampling traffic, but the batches then depend on the partition.
+  bool remote_neighbours = true;
+  std::int64_t queue_batches = 4;  // batches sampled ahead of the training step
+};
+
+struct OptimOptions {
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 2048;  // global: (user, positive) seeds per step over all ranks
+  double lr = 0.001;
+  double l2 = 1e-4;
+  // kgat's TransR loss on KG triples: "alternate" (steps of its own after each epoch's BPR
+  // steps, KGAT's schedule), "sum" (added to every BPR step), "off". Empty: alternate for
+  // kgat, off for the others (they have no KG loss).
+  std::string kg_loss;
+  std::int64_t kg_batch_size = 0;  // global triples per KG step (alternate); 0: batch_size
+  std::uint64_t seed = 2020;
+};
+
+struct RunOptions {
+  std::string input;  // a dataset file (one process) or a partition folder (one rank per part)
+  std::string device = "cpu";
+  std::int64_t eval_every = 1;  // 0: evaluate only after the last epoch
+  std::vector<std::int64_t> ks = {20};
+  std::string metrics_out;  // JSON lines, written by rank 0; empty: none
+  // Checkpoint folder: written at the end, every `checkpoint_every` epochs, and when the run is
+  // asked to stop (TrainHooks). Empty: none.
+  std::string checkpoint_dir;
+  std::int64_t checkpoint_every = 0;
+  std::string resume_dir;  // continue a run from its checkpoint; empty: start afresh
+  bool quiet = false;      // no progress lines
+};
+
+struct CommOptions {
+  // auto: the local group for one process, else NCCL for CUDA tensors and MPI on CPU.
+  std::string backend = "auto";
+};
+
+struct TrainOptions {
+  ModelOptions model;
+  SamplingOptions sampling;
+  OptimOptions optim;
+  RunOptions run;
+  CommOptions comm;
+};
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ModelOptions, name, dim, layers, features,
+                                                relations, bases)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SamplingOptions, propagation, fanouts,
+                                                relation_fanouts, replace, negatives, threads,
+                                                remote_neighbours, queue_batches)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimOptions, epochs, batch_size, lr, l2,
+                                                kg_loss, kg_batch_size, seed)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunOptions, input, device, eval_every, ks,
+                                                metrics_out, checkpoint_dir, checkpoint_every,
+                                                resume_dir, quiet)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CommOptions, backend)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, model, sampling, optim, run, comm)
+
+// The options with every "auto"/empty default resolved (propagation, fanouts, kg_loss,
+// kg_batch_size), checked as a whole: ConfigError naming the flag for any bad value or
+// combination. What depends on the data (relations present, KG triples) is checked by the
+// trainer.
+TrainOptions resolveTrainOptions(TrainOptions options);
+
+// The options that decide a run's trajectory (model, sampling and optimisation, except the
+// epoch count and the sampling threads): a resumed run must have the checkpoint's.
+nlohmann::json trajectoryOptions(const TrainOptions& options);
+
+}  // namespace kgrec

@@ -1,0 +1,126 @@
+// The one trainer on P ranks (run under mpirun with P = 1, 2 and 4): for each model and
+// propagation mode, the P-rank run on a P-part folder ends with the parameters of the
+// single-process run on the dataset file, within kRanksTolerance for P > 1 (the all-reduce
+// sums in another order) and bit for bit for P = 1 (a one-part folder is the file).
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <mpi.h>
+
+#include "comm/local_process_group.h"
+#include "engine/graph/synthetic.h"
+#include "engine/store/dataset_io.h"
+#include "engine/train/trainer.h"
+#include "partition/partitioner.h"
+#include "tests/comm/comm_testing.h"
+#include "tests/train/checkpoint_tensors.h"
+
+namespace kgrec {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::worldGroup;
+
+// Largest |difference| allowed between a P-rank and a one-process run after 2 epochs.
+constexpr double kRanksTolerance = 1e-4;
+
+class TrainerRanksTest : public ::testing::Test {
+ protected:
+  // Rank 0 writes the dataset and its P parts into a folder every rank then reads.
+  static void SetUpTestSuite() {
+    ProcessGroup& world = *worldGroup();
+    char path[4096] = {};
+    if (world.rank() == 0) {
+      const std::string base = (fs::temp_directory_path() / "kgrec-ranks-XXXXXX").string();
+      std::snprintf(path, sizeof path, "%s", base.c_str());
+      if (::mkdtemp(path) == nullptr) std::abort();
+      SyntheticOptions s;
+      s.users = 300;
+      s.items = 150;
+      s.entities = 60;
+      s.seed = 11;
+      writeDataset(generateSynthetic(s), std::string(path) + "/data.h5", true);
+      PartitionOptions p;
+      p.parts = world.size();
+      partitionDataset(std::string(path) + "/data.h5", std::string(path) + "/parts", p);
+    }
+    MPI_Bcast(path, sizeof path, MPI_CHAR, 0, MPI_COMM_WORLD);
+    dir_ = path;
+  }
+  static void TearDownTestSuite() {
+    worldGroup()->barrier()->wait();
+    if (worldGroup()->rank() == 0) fs::remove_all(dir_);
+  }
+
+  static TrainOptions run(const std::string& model, const std::string& propagation) {
+    TrainOptions o;
+    o.model.name = model;
+    o.model.dim = 16;
+    o.model.layers = 2;
+    o.sampling.propagation = propagation;
+    if (propagation == "sampled") o.sampling.fanouts = {5, 3};
+    o.optim.epochs = 2;
+    o.optim.batch_size = 128;
+    o.optim.lr = 0.01;
+    o.run.eval_every = 0;
+    o.run.quiet = true;
+    return o;
+  }
+
+  // Trains on P ranks over the folder and, on rank 0, in one process over the file; returns
+  // the largest parameter difference (on rank 0; 0 elsewhere).
+  static double ranksAgainstOneProcess(const std::string& model, const std::string& propagation) {
+    ProcessGroup& world = *worldGroup();
+    const std::string name = model + "-" + propagation;
+    TrainOptions ranks = run(model, propagation);
+    ranks.run.input = dir_ + "/parts";
+    ranks.run.checkpoint_dir = dir_ + "/ranks-" + name;
+    Trainer(ranks, worldGroup()).run();
+    double difference = 0;
+    if (world.rank() == 0) {
+      TrainOptions one = run(model, propagation);
+      one.run.input = dir_ + "/data.h5";
+      one.run.checkpoint_dir = dir_ + "/one-" + name;
+      Trainer(one, std::make_shared<LocalProcessGroup>()).run();
+      std::string why;
+      difference = testing::largestDifference(testing::checkpointTensors(ranks.run.checkpoint_dir),
+                                              testing::checkpointTensors(one.run.checkpoint_dir),
+                                              &why);
+      EXPECT_TRUE(why.empty()) << why;
+    }
+    world.barrier()->wait();
+    return difference;
+  }
+
+  static std::string dir_;
+};
+std::string TrainerRanksTest::dir_;
+
+class SameTrajectory : public TrainerRanksTest,
+                       public ::testing::WithParamInterface<std::pair<const char*, const char*>> {};
+
+TEST_P(SameTrajectory, RanksEndWithTheParametersOfOneProcess) {
+  const auto [model, propagation] = GetParam();
+  const double difference = ranksAgainstOneProcess(model, propagation);
+  if (worldGroup()->size() == 1) {
+    EXPECT_EQ(difference, 0.0) << "a one-part folder must train exactly as the dataset file";
+  } else {
+    EXPECT_LE(difference, kRanksTolerance) << worldGroup()->size() << " ranks";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ModelsAndModes, SameTrajectory,
+    ::testing::Values(std::pair{"lightgcn", "full"}, std::pair{"lightgcn", "sampled"},
+                      std::pair{"sage", "full"}, std::pair{"sage", "sampled"},
+                      std::pair{"kgat", "sampled"}),
+    [](const auto& info) {
+      return std::string(info.param.first) + "_" + info.param.second;
+    });
+
+}  // namespace
+}  // namespace kgrec
