@@ -32,6 +32,8 @@ bool LineReader::next(std::string_view* line) {
   ++line_number_;
   bytes_read_ += buffer_.size() + 1;
   if (!buffer_.empty() && buffer_.back() == '\r') buffer_.pop_back();
+  // A UTF-8 byte-order mark (spreadsheet exports write one) is not part of the first field.
+  if (line_number_ == 1 && buffer_.compare(0, 3, "\xEF\xBB\xBF") == 0) buffer_.erase(0, 3);
   if (buffer_.find('\0') != std::string::npos) {
     fail("contains a NUL byte: this is not a text file in UTF-8 or ASCII (binary file, or "
          "UTF-16 without a byte-order mark?)");

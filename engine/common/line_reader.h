@@ -18,7 +18,8 @@ class LineReader {
   // Throws InputError when the file is missing, unreadable, empty or not 8-bit text.
   explicit LineReader(std::string path);
 
-  // Next line without its "\n" or "\r\n"; false at the end of the file.
+  // Next line without its "\n" or "\r\n" (nor, on line 1, a UTF-8 byte-order mark); false at
+  // the end of the file.
   bool next(std::string_view* line);
   std::int64_t lineNumber() const { return line_number_; }
   const std::string& path() const { return path_; }

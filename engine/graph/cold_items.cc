@@ -40,9 +40,16 @@ Dataset holdOutColdItems(const Dataset& d, double fraction, std::uint64_t seed) 
   for (const auto& [type, ids] : id_lists) {
     for (const std::string& id : *ids) b.intern(type, id);
   }
-  for (const Interaction& x : d.train) b.addInteraction(isCold(x.item) ? Split::kTest : Split::kTrain, x.user, x.item);
-  for (const Interaction& x : d.valid) b.addInteraction(isCold(x.item) ? Split::kTest : Split::kValid, x.user, x.item);
-  for (const Interaction& x : d.test) b.addInteraction(Split::kTest, x.user, x.item);
+  auto add = [&](Split to, const Interaction& x, const std::vector<std::int64_t>& times, std::size_t k) {
+    if (times.empty()) {
+      b.addInteraction(to, x.user, x.item);
+    } else {
+      b.addInteraction(to, x.user, x.item, times[k]);
+    }
+  };
+  for (std::size_t k = 0; k < d.train.size(); ++k) add(isCold(d.train[k].item) ? Split::kTest : Split::kTrain, d.train[k], d.train_times, k);
+  for (std::size_t k = 0; k < d.valid.size(); ++k) add(isCold(d.valid[k].item) ? Split::kTest : Split::kValid, d.valid[k], d.valid_times, k);
+  for (std::size_t k = 0; k < d.test.size(); ++k) add(Split::kTest, d.test[k], d.test_times, k);
   for (std::int32_t k = 0; k < d.numKgRelations(); ++k) b.relation(d.relation_names[kgForwardRelation(k)]);
   auto ref = [&](std::int32_t global) {
     const NodeType type = d.nodes.typeOf(global);

@@ -1,6 +1,7 @@
 #include "engine/graph/dataset.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "engine/common/error.h"
 
@@ -93,6 +94,16 @@ void validateDataset(const Dataset& d) {
   checkSplit(d.train, n, "train");
   checkSplit(d.valid, n, "valid");
   checkSplit(d.test, n, "test");
+  if (d.hasTimestamps()) {
+    for (auto [split, times, what] : {std::tuple{&d.train, &d.train_times, "train"},
+                                      std::tuple{&d.valid, &d.valid_times, "valid"},
+                                      std::tuple{&d.test, &d.test_times, "test"}}) {
+      if (times->size() != split->size()) {
+        throw FormatError(fmt::format("{}: {} timestamps for {} interactions", what,
+                                      times->size(), split->size()));
+      }
+    }
+  }
   for (std::size_t k = 0; k < d.cold_items.size(); ++k) {
     const std::int32_t item = d.cold_items[k];
     if (item < 0 || item >= n.num_items || (k > 0 && d.cold_items[k - 1] >= item)) {

@@ -75,6 +75,10 @@ struct Dataset {
   Csr graph;
   std::vector<Triple> triples;  // the KG as imported (deduplicated)
   std::vector<Interaction> train, valid, test;  // each sorted and deduplicated
+  // Optional time of each interaction (an integer, e.g. Unix seconds), aligned with the split
+  // of the same name; all three are empty when the source had no timestamps. A pair that
+  // occurred several times keeps its earliest time.
+  std::vector<std::int64_t> train_times, valid_times, test_times;
   // Items held out of training on purpose (cold start): sorted local item indices, none of
   // which appears in train or valid. Evaluation reports them apart from the warm items.
   std::vector<std::int32_t> cold_items;
@@ -85,6 +89,9 @@ struct Dataset {
   // Free-form provenance: importer, source files, generator settings, seed.
   std::map<std::string, std::string> metadata;
 
+  bool hasTimestamps() const {
+    return !train_times.empty() || !valid_times.empty() || !test_times.empty();
+  }
   std::int32_t numKgRelations() const {
     return static_cast<std::int32_t>((relation_names.size() - 2) / 2);
   }

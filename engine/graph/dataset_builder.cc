@@ -49,6 +49,12 @@ void DatasetBuilder::addInteraction(Split split, std::int64_t user, std::int64_t
       {static_cast<std::int32_t>(user), static_cast<std::int32_t>(item)});
 }
 
+void DatasetBuilder::addInteraction(Split split, std::int64_t user, std::int64_t item,
+                                    std::int64_t time) {
+  addInteraction(split, user, item);
+  times_[static_cast<int>(split)].push_back(time);
+}
+
 std::int32_t DatasetBuilder::relation(std::string_view name) {
   auto it = relation_by_name_.find(std::string(name));
   if (it != relation_by_name_.end()) return it->second;
@@ -79,10 +85,29 @@ void DatasetBuilder::setMetadata(const std::string& key, const std::string& valu
 
 namespace {
 
-std::int64_t sortUnique(std::vector<Interaction>* v) {
-  std::sort(v->begin(), v->end());
+// Sorts and deduplicates one split; with times (aligned, or empty) a repeated pair keeps its
+// earliest time. Returns the number of pairs merged.
+std::int64_t sortUnique(std::vector<Interaction>* v, std::vector<std::int64_t>* times) {
   const std::size_t before = v->size();
-  v->erase(std::unique(v->begin(), v->end()), v->end());
+  if (times->empty()) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+    return static_cast<std::int64_t>(before - v->size());
+  }
+  std::vector<std::size_t> order(before);
+  for (std::size_t k = 0; k < before; ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return (*v)[a] == (*v)[b] ? (*times)[a] < (*times)[b] : (*v)[a] < (*v)[b];
+  });
+  std::vector<Interaction> pairs;
+  std::vector<std::int64_t> first_times;
+  for (std::size_t k : order) {
+    if (!pairs.empty() && pairs.back() == (*v)[k]) continue;
+    pairs.push_back((*v)[k]);
+    first_times.push_back((*times)[k]);
+  }
+  *v = std::move(pairs);
+  *times = std::move(first_times);
   return static_cast<std::int64_t>(before - v->size());
 }
 
@@ -119,10 +144,21 @@ Dataset DatasetBuilder::build(BuildReport* report) {
   d.entity_texts.assign(entities_.count, std::string());
   for (auto& [e, text] : entity_texts_) d.entity_texts[e] = std::move(text);
 
+  const bool timed = !times_[0].empty() || !times_[1].empty() || !times_[2].empty();
+  for (int s = 0; s < 3; ++s) {
+    KGREC_CHECK(!timed || times_[s].size() == splits_[s].size(),
+                "{} of {} interactions of split {} have a time: give all a time or none",
+                times_[s].size(), splits_[s].size(), s);
+  }
   d.train = std::move(splits_[0]);
   d.valid = std::move(splits_[1]);
   d.test = std::move(splits_[2]);
-  rep.duplicate_interactions = sortUnique(&d.train) + sortUnique(&d.valid) + sortUnique(&d.test);
+  d.train_times = std::move(times_[0]);
+  d.valid_times = std::move(times_[1]);
+  d.test_times = std::move(times_[2]);
+  rep.duplicate_interactions = sortUnique(&d.train, &d.train_times) +
+                               sortUnique(&d.valid, &d.valid_times) +
+                               sortUnique(&d.test, &d.test_times);
   for (const auto* eval : {&d.valid, &d.test}) {
     for (const Interaction& x : *eval) {
       if (std::binary_search(d.train.begin(), d.train.end(), x)) ++rep.eval_pairs_in_train;

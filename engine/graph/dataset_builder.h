@@ -39,6 +39,9 @@ class DatasetBuilder {
   std::int64_t count(NodeType type) const;
 
   void addInteraction(Split split, std::int64_t user, std::int64_t item);
+  // With its time: a dataset has timestamps for all interactions or for none, so either every
+  // interaction is added with one or none is.
+  void addInteraction(Split split, std::int64_t user, std::int64_t item, std::int64_t time);
   // Interns a KG relation name and returns its index k.
   std::int32_t relation(std::string_view name);
   void addTriple(NodeRef head, std::int32_t relation, NodeRef tail);
@@ -61,6 +64,7 @@ class DatasetBuilder {
   std::string name_;
   TypeIds users_, items_, entities_;
   std::vector<Interaction> splits_[3];
+  std::vector<std::int64_t> times_[3];  // aligned with splits_, or all empty
   std::vector<std::string> relation_names_;
   std::unordered_map<std::string, std::int32_t> relation_by_name_;
   struct PendingTriple {

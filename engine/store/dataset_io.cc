@@ -12,9 +12,11 @@ namespace {
 struct SplitField {
   const char* name;
   std::vector<Interaction> Dataset::*field;
+  std::vector<std::int64_t> Dataset::*times;
 };
-constexpr SplitField kSplits[] = {
-    {"train", &Dataset::train}, {"valid", &Dataset::valid}, {"test", &Dataset::test}};
+constexpr SplitField kSplits[] = {{"train", &Dataset::train, &Dataset::train_times},
+                                  {"valid", &Dataset::valid, &Dataset::valid_times},
+                                  {"test", &Dataset::test, &Dataset::test_times}};
 
 void checkLength(std::size_t got, std::int64_t want, const char* what) {
   KGREC_CHECK(static_cast<std::int64_t>(got) == want,
@@ -113,6 +115,11 @@ void writeDataset(const Dataset& d, const std::string& path, bool overwrite) {
     }
     file.writeVector(splitGroup(split.name) + "/user", users);
     file.writeVector(splitGroup(split.name) + "/item", items);
+    if (d.hasTimestamps()) {
+      checkLength((d.*split.times).size(), static_cast<std::int64_t>(pairs.size()),
+                  "interaction times");
+      file.writeVector(splitGroup(split.name) + "/time", d.*split.times);
+    }
   }
 
   file.writeVector("/interactions/cold_items", d.cold_items);
@@ -165,6 +172,12 @@ Dataset readDataset(const std::string& path) {
     std::vector<Interaction>& pairs = d.*split.field;
     pairs.resize(users.size());
     for (std::size_t k = 0; k < users.size(); ++k) pairs[k] = {users[k], items[k]};
+    // Absent in files without timestamps (and in those written before they were kept).
+    const std::string time_path = splitGroup(split.name) + "/time";
+    if (file.has(time_path)) {
+      d.*split.times = file.readVector<std::int64_t>(time_path);
+      requireSameLength(file, users.size(), (d.*split.times).size(), splitGroup(split.name));
+    }
   }
 
   // Absent in files written before cold-start splits existed: no cold items.

@@ -67,5 +67,21 @@ TEST(ColdItems, ValidateRejectsTrainedColdItem) {
   EXPECT_THROW(validateDataset(d), FormatError);
 }
 
+TEST(ColdItems, TimestampsMoveWithTheirPairs) {
+  Dataset d = generateSynthetic(smallGraph());
+  // A time per pair that encodes the pair, so that each can be checked after the move.
+  auto timeOf = [](const Interaction& x) { return std::int64_t{x.user} * 1000 + x.item; };
+  for (const auto& [split, times] : {std::pair{&d.train, &d.train_times},
+                                     std::pair{&d.valid, &d.valid_times},
+                                     std::pair{&d.test, &d.test_times}}) {
+    for (const Interaction& x : *split) times->push_back(timeOf(x));
+  }
+  const Dataset cold = holdOutColdItems(d, 0.2, 9);
+  validateDataset(cold);
+  ASSERT_TRUE(cold.hasTimestamps());
+  for (std::size_t k = 0; k < cold.train.size(); ++k) EXPECT_EQ(cold.train_times[k], timeOf(cold.train[k]));
+  for (std::size_t k = 0; k < cold.test.size(); ++k) EXPECT_EQ(cold.test_times[k], timeOf(cold.test[k]));
+}
+
 }  // namespace
 }  // namespace kgrec

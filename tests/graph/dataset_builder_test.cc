@@ -75,5 +75,31 @@ TEST(Dataset, UserItemCsrSortsItems) {
   EXPECT_EQ(csr.indices, (std::vector<std::int32_t>{3, 2, 5}));
 }
 
+TEST(DatasetBuilder, TimesFollowTheirPairsAndARepeatKeepsTheEarliest) {
+  DatasetBuilder b("timed");
+  b.addInteraction(Split::kTrain, 1, 0, 30);
+  b.addInteraction(Split::kTrain, 0, 2, 20);
+  b.addInteraction(Split::kTrain, 1, 0, 10);  // repeat of (1, 0), earlier
+  b.addInteraction(Split::kTrain, 1, 0, 40);
+  b.addInteraction(Split::kTest, 0, 1, 50);
+  BuildReport report;
+  const Dataset d = b.build(&report);
+  validateDataset(d);
+  EXPECT_EQ(report.duplicate_interactions, 2);
+  EXPECT_EQ(d.train, (std::vector<Interaction>{{0, 2}, {1, 0}}));
+  EXPECT_EQ(d.train_times, (std::vector<std::int64_t>{20, 10}));
+  EXPECT_EQ(d.test_times, std::vector<std::int64_t>{50});
+  EXPECT_TRUE(d.valid_times.empty());
+  EXPECT_TRUE(d.hasTimestamps());
+  EXPECT_FALSE(tinyDataset(nullptr).hasTimestamps());
+}
+
+TEST(DatasetBuilder, SomeInteractionsWithoutATimeIsABug) {
+  DatasetBuilder b("mixed");
+  b.addInteraction(Split::kTrain, 0, 0, 1);
+  b.addInteraction(Split::kTest, 0, 1);
+  EXPECT_THROW(b.build(), Error);
+}
+
 }  // namespace
 }  // namespace kgrec

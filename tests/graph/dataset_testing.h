@@ -25,6 +25,9 @@ inline void expectSameDataset(const Dataset& a, const Dataset& b) {
   EXPECT_EQ(a.train, b.train);
   EXPECT_EQ(a.valid, b.valid);
   EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.train_times, b.train_times);
+  EXPECT_EQ(a.valid_times, b.valid_times);
+  EXPECT_EQ(a.test_times, b.test_times);
   EXPECT_EQ(a.cold_items, b.cold_items);
   EXPECT_EQ(a.user_ids, b.user_ids);
   EXPECT_EQ(a.item_ids, b.item_ids);

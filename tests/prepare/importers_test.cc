@@ -276,5 +276,15 @@ TEST(MovieLensImporter, Ml1mDoubleColonFormat) {
   EXPECT_EQ(d.entity_texts[3], "1970s");
 }
 
+TEST(TsvImporter, Utf8ByteOrderMarkIsNotPartOfTheFirstId) {
+  TempDir dir;
+  ImportOptions o;
+  o.format = InputFormat::kTsv;
+  o.train = dir.write("train.tsv", "\xEF\xBB\xBF" "alice\tbook\nalice\tfilm\n");
+  o.test = dir.write("test.tsv", "alice\tsong\n");
+  const Dataset d = importDataset(o);
+  EXPECT_EQ(d.user_ids, std::vector<std::string>{"alice"});
+}
+
 }  // namespace
 }  // namespace kgrec

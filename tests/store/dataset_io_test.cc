@@ -83,6 +83,32 @@ TEST_F(DatasetIoTest, SyntheticDatasetRoundTrips) {
   EXPECT_EQ(s.num_test, static_cast<std::int64_t>(d.test.size()));
 }
 
+TEST_F(DatasetIoTest, TimestampsRoundTripAndAreOptional) {
+  DatasetBuilder b("timed");
+  b.addInteraction(Split::kTrain, 0, 1, 1700000000);
+  b.addInteraction(Split::kTrain, 0, 0, -5);
+  b.addInteraction(Split::kTest, 1, 1, INT64_MAX);
+  const Dataset d = b.build();
+  ASSERT_TRUE(d.hasTimestamps());
+  writeDataset(d, path("timed.h5"), false);
+  const Dataset back = readDataset(path("timed.h5"));
+  expectSameDataset(back, d);
+  EXPECT_EQ(back.train_times, (std::vector<std::int64_t>{-5, 1700000000}));
+  EXPECT_EQ(back.test_times, std::vector<std::int64_t>{INT64_MAX});
+  // A file without /time datasets (all files before timestamps were kept) has none.
+  writeDataset(smallDataset(), path("untimed.h5"), false);
+  EXPECT_FALSE(Hdf5File::openRead(path("untimed.h5")).has("/interactions/train/time"));
+  EXPECT_FALSE(readDataset(path("untimed.h5")).hasTimestamps());
+  // Times of one split only: a damaged file.
+  {
+    Hdf5File f = Hdf5File::openWrite(path("untimed.h5"));
+    f.writeVector("/interactions/train/time", std::vector<std::int64_t>{1, 2, 3});
+    f.close();
+  }
+  const std::string message = errorOf(path("untimed.h5"));
+  EXPECT_TRUE(contains(message, "valid: 0 timestamps for 1 interactions")) << message;
+}
+
 TEST_F(DatasetIoTest, EmptyDatasetRoundTrips) {
   const Dataset d = DatasetBuilder("empty").build();
   writeDataset(d, path("empty.h5"), false);
