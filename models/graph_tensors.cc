@@ -78,4 +78,8 @@ torch::Tensor spmm(const CsrTensors& a, const torch::Tensor& x_in) {
   return y;
 }
 
+torch::Tensor int64Tensor(const std::vector<std::int64_t>& values) {
+  return torch::tensor(values, torch::kInt64);
+}
+
 }  // namespace kgrec

@@ -2,6 +2,8 @@
 // Graph structures as tensors, at the boundary between the plain-C++ graph modules and
 // LibTorch, plus the sparse-dense product over them.
 
+#include <vector>
+
 #include <torch/types.h>
 
 #include "engine/graph/normalized_adjacency.h"
@@ -20,5 +22,8 @@ struct CsrTensors {
 // row-parallel kernel (LibTorch's intra-op threads; no per-edge tensor ops); on CUDA
 // LibTorch's sparse CSR product.
 torch::Tensor spmm(const CsrTensors& a, const torch::Tensor& x);
+
+// A list of ids or row positions as a 1-d int64 CPU tensor.
+torch::Tensor int64Tensor(const std::vector<std::int64_t>& values);
 
 }  // namespace kgrec

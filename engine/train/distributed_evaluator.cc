@@ -3,14 +3,6 @@
 #include <chrono>
 
 namespace kgrec {
-namespace {
-
-torch::Tensor int64Tensor(const std::vector<std::int64_t>& v) {
-  return torch::tensor(v, torch::kInt64);
-}
-
-}  // namespace
-
 DistributedEvaluator::DistributedEvaluator(std::shared_ptr<ProcessGroup> group,
                                            const Shard& shard, const GraphStats& stats,
                                            const FullGraphPropagation& propagation,

@@ -5,14 +5,6 @@
 #include "engine/train/sharded_embedding.h"
 
 namespace kgrec {
-namespace {
-
-torch::Tensor int64Tensor(const std::vector<std::int64_t>& v) {
-  return torch::tensor(v, torch::kInt64);
-}
-
-}  // namespace
-
 FullGraphPropagation::FullGraphPropagation(std::shared_ptr<ProcessGroup> group,
                                            const Shard& shard, const PartitionBook& book,
                                            const GraphStats& stats)

@@ -37,9 +37,6 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-torch::Tensor int64Tensor(const std::vector<std::int64_t>& v) {
-  return torch::tensor(v, torch::kInt64);
-}
 
 // The relation ids of a --relation-fanouts group: names joined by '+', where "interactions"
 // stands for the interaction relation and its reverse, and "kg" for every KG relation and its
