@@ -35,11 +35,11 @@ inline std::map<std::string, torch::Tensor> checkpointTensors(const std::string&
   return out;
 }
 
-// max |a - b| over every tensor of the two checkpoints; infinity (and `why`) when they do not
-// hold the same tensors with the same shapes.
+// max |a - b| over every tensor of the two checkpoints, and the name of the tensor where it
+// is (`where`); infinity (and `why`) when they do not hold the same tensors with the same shapes.
 inline double largestDifference(const std::map<std::string, torch::Tensor>& a,
                                 const std::map<std::string, torch::Tensor>& b,
-                                std::string* why = nullptr) {
+                                std::string* why = nullptr, std::string* where = nullptr) {
   if (a.size() != b.size()) {
     if (why) *why = "different numbers of tensors";
     return std::numeric_limits<double>::infinity();
@@ -51,7 +51,11 @@ inline double largestDifference(const std::map<std::string, torch::Tensor>& a,
       if (why) *why = name + ": missing or of another shape";
       return std::numeric_limits<double>::infinity();
     }
-    worst = std::max(worst, (ta - it->second).abs().max().item<double>());
+    const double difference = (ta - it->second).abs().max().item<double>();
+    if (difference > worst || (where && where->empty())) {
+      worst = std::max(worst, difference);
+      if (where) *where = name;
+    }
   }
   return worst;
 }

@@ -64,7 +64,11 @@ class TrainerRanksTest : public ::testing::Test {
     o.sampling.propagation = propagation;
     if (propagation == "sampled") o.sampling.fanouts = {5, 3};
     o.optim.epochs = 2;
-    o.optim.batch_size = 128;
+    // kgat's full-graph runs amplify rounding over many small steps: with 128-seed batches
+    // their ID rows drift up to 1e-3 apart between 1 and 2 ranks within 2 epochs while the
+    // epoch losses still agree within 5e-5 relative (measured; the cause, we think Adam's
+    // normalisation of near-zero gradients, is not proven). With 512 they agree within 2e-6.
+    o.optim.batch_size = model == "kgat" && propagation == "full" ? 512 : 128;
     o.optim.lr = 0.01;
     o.run.eval_every = 0;
     o.run.quiet = true;
@@ -117,7 +121,7 @@ INSTANTIATE_TEST_SUITE_P(
     ModelsAndModes, SameTrajectory,
     ::testing::Values(std::pair{"lightgcn", "full"}, std::pair{"lightgcn", "sampled"},
                       std::pair{"sage", "full"}, std::pair{"sage", "sampled"},
-                      std::pair{"kgat", "sampled"}),
+                      std::pair{"kgat", "full"}, std::pair{"kgat", "sampled"}),
     [](const auto& info) {
       return std::string(info.param.first) + "_" + info.param.second;
     });
