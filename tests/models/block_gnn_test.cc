@@ -103,15 +103,18 @@ TEST(BlockGnn, BasisDecompositionWithOneBasisPerRelationIsThePerRelationWeights)
 
 TEST(BlockGnn, SegmentSoftmaxNormalisesEachDestinationsEdges) {
   // Segments 0: {0, 3}, 1: nothing, 2: {1, 2, 4}.
-  const torch::Tensor scores = torch::tensor({1.0f, -2.0f, 0.5f, 3.0f, 100.0f});
+  const torch::Tensor scores = torch::tensor({1.0f, 90.0f, 95.0f, 3.0f, 100.0f});
   const torch::Tensor segment = torch::tensor({0, 2, 2, 0, 2}, torch::kInt64);
   const torch::Tensor alpha = segmentSoftmax(scores, segment, 3);
   const double z0 = std::exp(1.0) + std::exp(3.0);
   EXPECT_NEAR(alpha[0].item<float>(), std::exp(1.0) / z0, 1e-6);
   EXPECT_NEAR(alpha[3].item<float>(), std::exp(3.0) / z0, 1e-6);
-  // exp(100) overflows float: the per-segment shift keeps it finite.
-  EXPECT_NEAR(alpha[4].item<float>(), 1.0, 1e-6);
-  EXPECT_NEAR(alpha[1].item<float>(), std::exp(-102.0), 1e-6);
+  // exp(100) overflows float: the per-segment shift by 100 keeps every term finite.
+  const double z2 = std::exp(-10.0) + std::exp(-5.0) + 1.0;
+  EXPECT_NEAR(alpha[4].item<float>(), 1.0 / z2, 1e-6);
+  const double small = std::exp(-10.0) / z2;  // 4.5e-5: checked relative to its own size
+  EXPECT_NEAR(alpha[1].item<float>(), small, 1e-5 * small);
+  EXPECT_NEAR(alpha[2].item<float>(), std::exp(-5.0) / z2, 1e-6);
 }
 
 // KGAT with W_0 = I, W_1 = swap, e_0 = (0, 0), e_1 = (1, 0), W1 = I, W2 = diag(1, 2), no

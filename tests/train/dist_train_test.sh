@@ -96,7 +96,7 @@ for ranks in 1 2; do
 done
 check "relation fanouts: loss on 2 ranks = on 1" close rel-1.jsonl rel-2.jsonl loss 1e-5
 mpi 1 train p1 --model sage --relation-fanouts nosuchrelation=2,2 --layers 2 > norel.out 2> norel.err
-check "unknown relation refused" test $? -ne 0
+check "unknown relation refused" fails_cleanly $?
 check "unknown relation: the graph's names listed" contains norel.err "interacted_by"
 mpi 1 train p1 --model sage --relation-fanouts kg=2,2 --relation-fanouts interactions+kg=1,1 --layers 2 \
   > twice.out 2> twice.err
@@ -113,7 +113,7 @@ check "kgat: single-process evaluation = 2-rank evaluation" \
   close kgat-last.jsonl kgat-eval.json "ndcg@20" 1e-6
 check "kgat alternates: KG steps after the BPR steps" contains kgat-lm-2.err "KG steps of 128 triples"
 mpi 1 train p1 --model sage --kg-loss sum > kgsage.out 2> kgsage.err
-check "--kg-loss with a model without one refused" test $? -ne 0
+check "--kg-loss with a model without one refused" fails_cleanly $?
 check "--kg-loss refusal says why" contains kgsage.err "only kgat has a KG loss"
 
 # Stopped by SIGUSR1 (mpirun forwards it to the ranks) mid-run, then resumed: the same
@@ -150,7 +150,7 @@ stop_mid_run sage "${SAGE[@]}"
 cp -r sage-stopped broken
 rm broken/checkpoint.json
 mpi 2 train p2 "${SAGE[@]}" --resume broken > broken.out 2> broken.err
-check "a checkpoint without its manifest is refused" test $? -ne 0
+check "a checkpoint without its manifest is refused" fails_cleanly $?
 check "the refusal says it is incomplete" contains broken.err "incomplete"
 mpi 2 train p2 --model sage --features both --epochs 3 --batch-size 32 --dim 8 --layers 2 \
   --resume sage-stopped > other.out 2> other.err
@@ -165,7 +165,7 @@ resume_to_the_end kgat "${KGAT[@]}"
 start=$(date +%s)
 timeout 60 "$MPIRUN" -np 3 --oversubscribe --bind-to none "$KGREC" train p2 > wrong.out 2> wrong.err
 rc=$?
-check "3 ranks on 2 parts fails" test "$rc" -ne 0 -a "$rc" -ne 124
+check "3 ranks on 2 parts fails" fails_cleanly "$rc"
 check "the mismatch is explained" contains wrong.err "holds 2 parts but the job has 3 ranks"
 
 # A long run; once it has started, SIGKILL the process of rank 1.
