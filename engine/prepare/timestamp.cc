@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include "engine/common/error.h"
 #include "engine/prepare/import_internal.h"
@@ -47,10 +48,12 @@ bool parseIsoDate(std::string_view s, std::int64_t* seconds) {
     }
   }
   if (pos < s.size() && s[pos] == 'Z') ++pos;
-  if (pos != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (pos != s.size() || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) {
     return false;
   }
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (day < 1 || day > kDays[month - 1] + (month == 2 && leap)) return false;
   *seconds = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second;
   return true;
 }
@@ -62,7 +65,13 @@ std::int64_t parseTimestamp(const LineReader& reader, std::string_view field) {
   auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
   if (ec == std::errc() && ptr == field.data() + field.size() && !field.empty()) return value;
   if (parseIsoDate(field, &value)) return value;
-  const double number = parseDouble(reader, field, "timestamp");
+  const std::string text(field);
+  char* end = nullptr;
+  const double number = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size()) {
+    reader.fail(fmt::format("timestamp '{}' is neither a number nor a date "
+                            "YYYY-MM-DD[ HH:MM[:SS]]", field));
+  }
   // 2^62 keeps the rounded value, and differences of two times, inside int64.
   if (!(std::fabs(number) < 0x1p62)) {
     reader.fail(fmt::format("timestamp '{}' is out of range", field));

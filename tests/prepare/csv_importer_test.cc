@@ -79,7 +79,9 @@ TEST(CsvImporter, BadLinesNameFileAndLine) {
   o.train = dir.write("t.csv", "user,item,rating\na,b,5\na,c,five\n");
   expectInputError(o, o.train, 3, "rating 'five' is not a number");
   o.train = dir.write("t.csv", "user,item,time\na,b,5\na,c,yesterday\n");
-  expectInputError(o, o.train, 3, "timestamp 'yesterday' is not a number");
+  expectInputError(o, o.train, 3, "timestamp 'yesterday' is neither a number nor a date");
+  o.train = dir.write("t.csv", "user,item,time\na,b,2020-02-29\na,c,2021-02-29\n");
+  expectInputError(o, o.train, 3, "timestamp '2021-02-29' is neither");
   o.train = dir.write("t.csv", "user,item\na,b\n,c\n");
   expectInputError(o, o.train, 3, "empty user id");
   o.train = dir.write("t.csv", "user,item\na,\"b\n");
