@@ -393,7 +393,7 @@ int run(int argc, char** argv) {
   prepare->add_option("--split", prep.split, "Without --test: random (per user, seeded), temporal-user (each user's latest to test) or temporal-global (one time cut)")->capture_default_str();
   prepare->add_option("--valid-fraction", prep.import.valid_fraction, "Without --test: share to the validation split")->capture_default_str();
   prepare->add_flag("!--no-kg", prep.import.movielens_kg,
-                    "MovieLens: do not derive the genre / year / decade KG (items keep their texts)");
+                    "MovieLens: do not derive the genre / year / decade / tag KG (items keep their texts); RecBole: skip .kg and .link");
   prepare->add_option("--min-rating", prep.import.min_rating, "Keep ratings >= this")->capture_default_str();
   prepare->add_option("--test-fraction", prep.import.test_fraction, "Per-user test share when no test file is given")->capture_default_str();
   prepare->add_option("--kg-items", prep.import.kg_items, "KG ids below this are items (default: the item count)");
