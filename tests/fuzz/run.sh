@@ -37,10 +37,11 @@ fi
 
 flags="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address"
 if [ ! -f "$out/build.ninja" ]; then
+  mkdir -p "$out"
   cmake -S . -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
-    -DKGREC_FUZZ=ON -DKGREC_BUILD_TESTS=OFF -DKGREC_BUILD_BENCH=OFF > "$out.configure.log" 2>&1 \
-    || { cat "$out.configure.log"; exit 1; }
+    -DKGREC_FUZZ=ON -DKGREC_BUILD_TESTS=OFF -DKGREC_BUILD_BENCH=OFF > "$out/configure.log" 2>&1 \
+    || { cat "$out/configure.log"; exit 1; }
 fi
 cmake --build "$out" -j1 --target "${formats[@]/#/fuzz_}"
 
