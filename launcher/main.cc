@@ -43,6 +43,7 @@ namespace {
 struct PrepareArgs {
   ImportOptions import;
   std::string format = "lightgcn";
+  std::string split = "random";
   bool synthetic = false;
   SyntheticOptions synth;
   std::string output;
@@ -72,6 +73,7 @@ void runPrepare(PrepareArgs& a) {
     d = generateSynthetic(a.synth);
   } else {
     a.import.format = parseInputFormat(a.format);
+    a.import.split = parseSplitMethod(a.split);
     d = importDataset(a.import, &report);
   }
   if (a.cold_items > 0.0) {
@@ -374,7 +376,8 @@ int run(int argc, char** argv) {
   prepare->add_option("-o,--output", prep.output, "Output dataset file (.h5)")->required();
   prepare->add_flag("--force", prep.force, "Overwrite an existing output file");
   prepare->add_option("--format", prep.format, "Input format: lightgcn (train.txt/test.txt, \"user item item ...\"), "
-                      "pairs (\"user item ...\" per line), movielens (--movielens-dir), tsv (string ids)")
+                      "pairs (\"user item ...\" per line), movielens (--movielens-dir), tsv (string ids), "
+                      "csv (delimited, with a header; --columns), recbole (--recbole-dir; docs/format.md)")
       ->capture_default_str();
   prepare->add_option("--train,--interactions", prep.import.train, "Training interactions file");
   prepare->add_option("--test", prep.import.test, "Test interactions file (else a seeded per-user split)");
@@ -382,9 +385,15 @@ int run(int argc, char** argv) {
   prepare->add_option("--kg", prep.import.kg, "KG triples \"head relation tail\"");
   prepare->add_option("--text", prep.import.text, "Item texts, \"item<TAB>text\"");
   prepare->add_option("--entity-text", prep.import.entity_text, "Entity texts, \"entity<TAB>text\"");
-  prepare->add_option("--movielens-dir", prep.import.movielens_dir, "MovieLens folder (u.data+u.item or ratings.dat+movies.dat)");
+  prepare->add_option("--movielens-dir", prep.import.movielens_dir, "MovieLens folder (100K u.data+u.item, 1M ratings.dat+movies.dat, 20M/25M/32M ratings.csv+movies.csv)");
+  prepare->add_option("--recbole-dir", prep.import.recbole_dir, "RecBole folder with NAME.inter [NAME.item NAME.kg NAME.link]");
+  prepare->add_option("--recbole-name", prep.import.recbole_name, "RecBole atomic files' NAME (default: the folder's name)");
+  prepare->add_option("--columns", prep.import.columns, "csv, recbole: header names of user,item[,rating][,timestamp] (default: found by their usual names)");
+  prepare->add_option("--delimiter", prep.import.delimiter, "csv: comma, tab, semicolon, pipe or one character (default: detected from the header)");
+  prepare->add_option("--split", prep.split, "Without --test: random (per user, seeded), temporal-user (each user's latest to test) or temporal-global (one time cut)")->capture_default_str();
+  prepare->add_option("--valid-fraction", prep.import.valid_fraction, "Without --test: share to the validation split")->capture_default_str();
   prepare->add_flag("!--no-kg", prep.import.movielens_kg,
-                    "MovieLens: do not derive the genre / year / decade KG (items keep their texts)");
+                    "MovieLens: do not derive the genre / year / decade / tag KG (items keep their texts); RecBole: skip .kg and .link");
   prepare->add_option("--min-rating", prep.import.min_rating, "Keep ratings >= this")->capture_default_str();
   prepare->add_option("--test-fraction", prep.import.test_fraction, "Per-user test share when no test file is given")->capture_default_str();
   prepare->add_option("--kg-items", prep.import.kg_items, "KG ids below this are items (default: the item count)");
@@ -495,8 +504,8 @@ int run(int argc, char** argv) {
   spdlog::debug("compute threads: {}", at::get_num_threads());
 
   if (*prepare) {
-    if (!prep.synthetic && prep.import.train.empty() && prep.import.movielens_dir.empty()) {
-      throw ConfigError("prepare: give --train (and --test, --kg, ...), --movielens-dir, or --synthetic");
+    if (!prep.synthetic && prep.import.train.empty() && prep.import.movielens_dir.empty() && prep.import.recbole_dir.empty()) {
+      throw ConfigError("prepare: give --train (and --test, --kg, ...), --movielens-dir, --recbole-dir, or --synthetic");
     }
     prep.import.seed = prep.synth.seed;
     runPrepare(prep);

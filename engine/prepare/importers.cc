@@ -25,8 +25,23 @@ NodeIds::NodeIds(DatasetBuilder* builder, NodeType type, bool numeric)
 std::int64_t NodeIds::add(const LineReader& reader, std::string_view id) {
   if (!numeric_) return intern(id);
   const std::int64_t index = parseInt(reader, id, what(), 0, max_);
+  ++occurrences_;
+  if (index > largest_) {
+    largest_ = index;
+    largest_path_ = reader.path();
+    largest_line_ = reader.lineNumber();
+  }
   builder_->ensureNodes(type_, index + 1);
   return index;
+}
+
+void NodeIds::checkDense() const {
+  if (denseEnough(largest_ + 1, occurrences_)) return;
+  throw InputError(largest_path_, largest_line_,
+                   fmt::format("{} {} lies far beyond the {} ids read: numeric ids are kept as "
+                               "indices, so it would make {} nodes; renumber the ids from 0, or "
+                               "use --format tsv or csv, which number ids as they appear",
+                               what(), largest_, occurrences_, largest_ + 1));
 }
 
 std::int64_t NodeIds::intern(std::string_view id) {
@@ -58,6 +73,22 @@ void splitOn(std::string_view line, std::string_view separator,
   while (fields->size() > 1 && fields->back().empty()) fields->pop_back();
 }
 
+void requireSameTiming(const std::vector<std::pair<std::string, bool>>& files) {
+  for (const auto& [path, timed] : files) {
+    if (timed == files.front().second) continue;
+    throw InputError(path, fmt::format("{} timestamps, but {} {}; give every interaction file a "
+                                       "time column or none", timed ? "has" : "has no",
+                                       files.front().first,
+                                       files.front().second ? "has them" : "has none"));
+  }
+}
+
+std::string folderName(const std::filesystem::path& dir) {
+  std::filesystem::path p = std::filesystem::absolute(dir).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();
+  return p.filename().string();
+}
+
 }  // namespace import_internal
 
 namespace {
@@ -67,41 +98,99 @@ constexpr std::pair<InputFormat, const char*> kFormatNames[] = {
     {InputFormat::kPairs, "pairs"},
     {InputFormat::kMovieLens, "movielens"},
     {InputFormat::kTsv, "tsv"},
+    {InputFormat::kCsv, "csv"},
+    {InputFormat::kRecBole, "recbole"},
 };
+
+constexpr std::pair<SplitMethod, const char*> kSplitNames[] = {
+    {SplitMethod::kRandom, "random"},
+    {SplitMethod::kTemporalUser, "temporal-user"},
+    {SplitMethod::kTemporalGlobal, "temporal-global"},
+};
+
+// The value of `name` in a table of (value, name) pairs; ConfigError listing the names otherwise.
+template <typename E, std::size_t N>
+E fromName(const std::pair<E, const char*> (&table)[N], const std::string& name, const char* what) {
+  std::string expected;
+  for (const auto& [value, value_name] : table) {
+    if (name == value_name) return value;
+    expected += (expected.empty() ? "" : ", ") + std::string(value_name);
+  }
+  throw ConfigError(fmt::format("unknown {} '{}' (expected one of {})", what, name, expected));
+}
+
+template <typename E, std::size_t N>
+const char* toName(const std::pair<E, const char*> (&table)[N], E value) {
+  for (const auto& [v, value_name] : table) {
+    if (v == value) return value_name;
+  }
+  return "?";
+}
 
 bool numericIds(InputFormat format) {
   return format == InputFormat::kLightGcn || format == InputFormat::kPairs;
 }
 
+// Formats that read one folder (and no --train/--kg files).
+bool readsFolder(InputFormat format) {
+  return format == InputFormat::kMovieLens || format == InputFormat::kRecBole;
+}
+
 void validateOptions(const ImportOptions& o) {
   const char* name = inputFormatName(o.format);
-  if (o.format == InputFormat::kMovieLens) {
-    if (o.movielens_dir.empty()) throw ConfigError("format movielens needs a MovieLens folder");
+  if (o.format != InputFormat::kMovieLens && !o.movielens_dir.empty()) {
+    throw ConfigError(fmt::format("a MovieLens folder needs format movielens, not {}", name));
+  }
+  if (o.format != InputFormat::kRecBole && (!o.recbole_dir.empty() || !o.recbole_name.empty())) {
+    throw ConfigError(fmt::format("a RecBole folder or name needs format recbole, not {}", name));
+  }
+  if (readsFolder(o.format)) {
+    const bool movielens = o.format == InputFormat::kMovieLens;
+    if ((movielens ? o.movielens_dir : o.recbole_dir).empty()) {
+      throw ConfigError(movielens ? "format movielens needs a MovieLens folder (--movielens-dir)"
+                                  : "format recbole needs a RecBole folder (--recbole-dir)");
+    }
     if (!o.train.empty() || !o.test.empty() || !o.valid.empty() || !o.kg.empty()) {
-      throw ConfigError("format movielens reads its ratings and derives its KG from the "
-                        "MovieLens folder; do not give interaction or KG files with it");
+      throw ConfigError(fmt::format("format {} reads its interactions and KG from its folder; "
+                                    "do not give interaction or KG files with it", name));
     }
   } else {
-    if (!o.movielens_dir.empty()) {
-      throw ConfigError(fmt::format("a MovieLens folder needs format movielens, not {}", name));
-    }
     if (!o.movielens_kg) {
-      throw ConfigError(fmt::format("--no-kg drops the KG that format movielens derives; with "
-                                    "format {}, leave out --kg instead", name));
+      throw ConfigError(fmt::format("--no-kg drops the KG that formats movielens and recbole "
+                                    "read from their folder; with format {}, leave out --kg "
+                                    "instead", name));
     }
     if (o.train.empty()) throw ConfigError(fmt::format("format {} needs a training file", name));
     if (o.test.empty() && numericIds(o.format)) {
-      throw ConfigError(fmt::format("format {} needs a test file (use tsv or movielens for a "
-                                    "random split)", name));
+      throw ConfigError(fmt::format("format {} needs a test file (use tsv, csv, movielens or "
+                                    "recbole for a split by kgrec)", name));
     }
+  }
+  if (!o.columns.empty() && o.format != InputFormat::kCsv && o.format != InputFormat::kRecBole) {
+    throw ConfigError(fmt::format("--columns names the header columns of formats csv and "
+                                  "recbole, not {}", name));
+  }
+  if (!o.delimiter.empty() && o.format != InputFormat::kCsv) {
+    throw ConfigError(fmt::format("a delimiter applies to format csv, not {}", name));
   }
   if (!(o.test_fraction > 0.0 && o.test_fraction < 1.0)) {
     throw ConfigError(fmt::format("test fraction {} must lie strictly between 0 and 1",
                                   o.test_fraction));
   }
+  if (!(o.valid_fraction >= 0.0 && o.test_fraction + o.valid_fraction < 1.0)) {
+    throw ConfigError(fmt::format("valid fraction {} must be >= 0 and leave room for training "
+                                  "(test + valid fraction < 1)", o.valid_fraction));
+  }
+  if (!o.test.empty() && (o.split != SplitMethod::kRandom || o.valid_fraction > 0.0)) {
+    throw ConfigError("--split and --valid-fraction split the interactions when there is no "
+                      "test file; with --test the files are the split");
+  }
+  if (!o.valid.empty() && o.valid_fraction > 0.0) {
+    throw ConfigError("give either a validation file or --valid-fraction, not both");
+  }
   if (o.min_rating != 0.0 && numericIds(o.format)) {
     throw ConfigError(fmt::format("format {} carries no ratings; min rating applies to "
-                                  "movielens and tsv", name));
+                                  "movielens, tsv, csv and recbole", name));
   }
   if (o.kg_items < -1) throw ConfigError(fmt::format("kg items {} is negative", o.kg_items));
   if (o.kg_items >= 0 && (o.kg.empty() || !numericIds(o.format))) {
@@ -109,36 +198,31 @@ void validateOptions(const ImportOptions& o) {
   }
 }
 
-// The last path component of a folder, also for "dir/" and ".".
-std::string folderName(const std::filesystem::path& dir) {
-  std::filesystem::path p = std::filesystem::absolute(dir).lexically_normal();
-  if (!p.has_filename()) p = p.parent_path();
-  return p.filename().string();
-}
-
 std::string defaultName(const ImportOptions& o) {
   if (o.format == InputFormat::kMovieLens) return folderName(o.movielens_dir);
+  if (o.format == InputFormat::kRecBole) {
+    return o.recbole_name.empty() ? folderName(o.recbole_dir) : o.recbole_name;
+  }
   return folderName(std::filesystem::absolute(o.train).parent_path());
 }
 
-// Appends the interactions of one file to `out`.
-void readInteractions(const std::string& path, const ImportOptions& o, NodeIdSet* ids,
-                      std::vector<Interaction>* out) {
+// The interactions of one file of format lightgcn, pairs or tsv.
+InteractionPool readLineInteractions(const std::string& path, const ImportOptions& o,
+                                     NodeIdSet* ids) {
   LineReader reader(path);
+  InteractionPool pool;
+  pool.source = path;
+  bool timing_known = false;  // tsv: whether the file has times, once a line said so
   std::vector<std::string_view> f;
   auto add = [&](std::string_view user, std::string_view item) {
-    out->push_back({static_cast<std::int32_t>(ids->users.add(reader, user)),
-                    static_cast<std::int32_t>(ids->items.add(reader, item))});
+    pool.add(ids->users.add(reader, user), ids->items.add(reader, item));
   };
   forEachLine(reader, [&](std::string_view line) {
     switch (o.format) {
       case InputFormat::kLightGcn: {
         splitFields(line, " \t", &f);
         const std::int64_t user = ids->users.add(reader, f[0]);
-        for (std::size_t k = 1; k < f.size(); ++k) {
-          out->push_back({static_cast<std::int32_t>(user),
-                          static_cast<std::int32_t>(ids->items.add(reader, f[k]))});
-        }
+        for (std::size_t k = 1; k < f.size(); ++k) pool.add(user, ids->items.add(reader, f[k]));
         break;
       }
       case InputFormat::kPairs:
@@ -148,53 +232,46 @@ void readInteractions(const std::string& path, const ImportOptions& o, NodeIdSet
         }
         add(f[0], f[1]);
         break;
-      case InputFormat::kTsv:
+      case InputFormat::kTsv: {
         if (isHeader(reader, line)) return;
         splitExact(line, '\t', &f);
-        if (f.size() < 2 || f.size() > 3 || f[0].empty() || f[1].empty()) {
-          reader.fail(fmt::format("expected 'user<TAB>item[<TAB>rating]', found {} field(s)",
-                                  f.size()));
+        if (f.size() < 2 || f.size() > 4 || f[0].empty() || f[1].empty()) {
+          reader.fail(fmt::format("expected 'user<TAB>item[<TAB>rating[<TAB>timestamp]]', found "
+                                  "{} field(s)", f.size()));
         }
-        if (f.size() == 3 && parseDouble(reader, f[2], "rating") < o.min_rating) return;
-        add(f[0], f[1]);
+        // The first data line decides whether the file has times; then every line has one.
+        const bool timed = f.size() == 4;
+        if (!timing_known) pool.timed = timed;
+        timing_known = true;
+        if (timed != pool.timed) {
+          reader.fail(pool.timed ? "this line has no timestamp, but earlier lines have one"
+                                 : "this line has a timestamp, but earlier lines have none");
+        }
+        const std::int64_t time = timed ? parseTimestamp(reader, f[3]) : 0;
+        if (f.size() >= 3 && parseDouble(reader, f[2], "rating") < o.min_rating) return;
+        if (timed) {
+          pool.add(ids->users.intern(f[0]), ids->items.intern(f[1]), time);
+        } else {
+          add(f[0], f[1]);
+        }
         break;
-      case InputFormat::kMovieLens:
+      }
+      default:
         KGREC_ASSERT(false);
     }
   });
+  return pool;
 }
 
-// Splits each user's distinct items into train and test. Each user draws from its own stream
-// (seed mixed with the user index), so one user's split does not depend on the others'.
-// Repeated pairs stay together in one split, where the builder merges and counts them.
-void splitPerUser(std::vector<Interaction> pool, double test_fraction, std::uint64_t seed,
-                  DatasetBuilder* builder) {
-  std::sort(pool.begin(), pool.end());
-  std::vector<std::int32_t> items;
-  std::vector<char> is_test;
-  for (std::size_t lo = 0, hi = 0; lo < pool.size(); lo = hi) {
-    const std::int32_t user = pool[lo].user;
-    items.clear();
-    for (hi = lo; hi < pool.size() && pool[hi].user == user; ++hi) {
-      if (items.empty() || items.back() != pool[hi].item) items.push_back(pool[hi].item);
-    }
-    const auto n = static_cast<std::int64_t>(items.size());
-    const std::int64_t n_test =
-        n < 2 ? 0 : std::clamp<std::int64_t>(std::llround(test_fraction * n), 1, n - 1);
-    // Partial Fisher-Yates over positions: the first n_test drawn go to test.
-    std::vector<std::int64_t> order(n);
-    for (std::int64_t k = 0; k < n; ++k) order[k] = k;
-    SplitMix64 rng(mixSeed(seed, static_cast<std::uint64_t>(user)));
-    is_test.assign(n, 0);
-    for (std::int64_t k = 0; k < n_test; ++k) {
-      std::swap(order[k], order[k + static_cast<std::int64_t>(rng.below(n - k))]);
-      is_test[order[k]] = 1;
-    }
-    for (std::size_t e = lo, pos = 0; e < hi; ++e) {
-      if (pool[e].item != items[pos]) ++pos;
-      builder->addInteraction(is_test[pos] ? Split::kTest : Split::kTrain, user, pool[e].item);
-    }
-  }
+// The interactions of one file of a format that reads files (not folders).
+InteractionPool readInteractions(const std::string& path, const ImportOptions& o, NodeIdSet* ids) {
+  if (o.format != InputFormat::kCsv) return readLineInteractions(path, o, ids);
+  CsvReader reader(path, delimiterFromName(o.delimiter));
+  InteractionPool pool;
+  pool.source = path;
+  readDelimitedInteractions(reader, findInteractionColumns(reader, reader.header(), o.columns),
+                            o.min_rating, nullptr, ids, &pool);
+  return pool;
 }
 
 // KGAT-style numeric KG: id e is item e when e < kg_items, else entity e - kg_items.
@@ -208,7 +285,7 @@ void readNumericKg(const std::string& path, std::int64_t kg_items, NodeIdSet* id
   };
   std::vector<Raw> raw;
   std::vector<std::string_view> f;
-  std::int64_t max_id = kg_items - 1;
+  std::int64_t max_id = kg_items - 1, max_line = 0;
   forEachLine(reader, [&](std::string_view line) {
     splitFields(line, " \t", &f);
     if (f.size() != 3) {
@@ -220,9 +297,19 @@ void readNumericKg(const std::string& path, std::int64_t kg_items, NodeIdSet* id
     if (std::max(t.head, t.tail) - kg_items >= kMaxIndex) {
       reader.fail(fmt::format("KG id {} is too large", std::max(t.head, t.tail)));
     }
-    max_id = std::max({max_id, t.head, t.tail});
+    if (std::max(t.head, t.tail) > max_id) {
+      max_id = std::max(t.head, t.tail);
+      max_line = reader.lineNumber();
+    }
     raw.push_back(t);
   });
+  // Every KG id from kg_items to the largest becomes an entity.
+  if (!denseEnough(max_id - kg_items + 1, 2 * static_cast<std::int64_t>(raw.size()))) {
+    throw InputError(path, max_line,
+                     fmt::format("KG id {} lies far beyond the {} ids read: KG ids are kept as "
+                                 "indices, so it would make {} entities; renumber the KG ids",
+                                 max_id, 2 * raw.size(), max_id - kg_items + 1));
+  }
   builder->ensureNodes(NodeType::kItem, kg_items);
   for (std::int64_t e = kg_items; e <= max_id; ++e) ids->entities.intern(std::to_string(e));
   auto node = [&](std::int64_t id) {
@@ -282,19 +369,12 @@ void readTexts(const std::string& path, const NodeIds& ids, DatasetBuilder* buil
 }  // namespace
 
 InputFormat parseInputFormat(const std::string& name) {
-  for (const auto& [format, format_name] : kFormatNames) {
-    if (name == format_name) return format;
-  }
-  throw ConfigError(fmt::format("unknown input format '{}' (expected lightgcn, pairs, "
-                                "movielens or tsv)", name));
+  return fromName(kFormatNames, name, "input format");
 }
+const char* inputFormatName(InputFormat format) { return toName(kFormatNames, format); }
 
-const char* inputFormatName(InputFormat format) {
-  for (const auto& [f, format_name] : kFormatNames) {
-    if (f == format) return format_name;
-  }
-  return "?";
-}
+SplitMethod parseSplitMethod(const std::string& name) { return fromName(kSplitNames, name, "split"); }
+const char* splitMethodName(SplitMethod method) { return toName(kSplitNames, method); }
 
 Dataset importDataset(const ImportOptions& o, BuildReport* report) {
   validateOptions(o);
@@ -306,29 +386,38 @@ Dataset importDataset(const ImportOptions& o, BuildReport* report) {
   // A given kg_items bounds the item ids: larger ones would not be the KG's items.
   if (o.kg_items >= 0) ids.items.setMaxIndex(o.kg_items - 1);
 
-  const bool random_split = o.test.empty();
-  std::vector<Interaction> train;
+  InteractionPool train;
+  bool split_from_files = !o.test.empty();
   if (o.format == InputFormat::kMovieLens) {
     readMovieLens(o, &ids, &builder, &train);
+  } else if (o.format == InputFormat::kRecBole) {
+    split_from_files = readRecBole(o, &ids, &builder, &train);
+    if (split_from_files && (o.split != SplitMethod::kRandom || o.valid_fraction > 0.0)) {
+      throw ConfigError(fmt::format("{} comes split (.train/.valid/.test.inter files); --split "
+                                    "and --valid-fraction apply to a single .inter file",
+                                    o.recbole_dir));
+    }
   } else {
-    readInteractions(o.train, o, &ids, &train);
+    train = readInteractions(o.train, o, &ids);
     builder.setMetadata("source.train", o.train);
+    std::vector<std::pair<std::string, bool>> timing{{o.train, train.timed}};
     for (auto [path, split, key] : {std::tuple{&o.test, Split::kTest, "source.test"},
                                     std::tuple{&o.valid, Split::kValid, "source.valid"}}) {
       if (path->empty()) continue;
-      std::vector<Interaction> pairs;
-      readInteractions(*path, o, &ids, &pairs);
-      for (const Interaction& x : pairs) builder.addInteraction(split, x.user, x.item);
+      const InteractionPool pool = readInteractions(*path, o, &ids);
+      timing.emplace_back(*path, pool.timed);
+      for (std::size_t k = 0; k < pool.pairs.size(); ++k) pool.addTo(k, split, &builder);
       builder.setMetadata(key, *path);
     }
+    requireSameTiming(timing);
   }
-  if (random_split) {
-    splitPerUser(std::move(train), o.test_fraction, o.seed, &builder);
-    builder.setMetadata("split", fmt::format("random per user, test fraction {}, seed {}",
-                                             o.test_fraction, o.seed));
-  } else {
-    for (const Interaction& x : train) builder.addInteraction(Split::kTrain, x.user, x.item);
+  ids.users.checkDense();
+  ids.items.checkDense();
+  if (split_from_files) {
+    for (std::size_t k = 0; k < train.pairs.size(); ++k) train.addTo(k, Split::kTrain, &builder);
     builder.setMetadata("split", "from files");
+  } else {
+    builder.setMetadata("split", splitInteractions(std::move(train), o, &builder));
   }
 
   if (!o.kg.empty()) {

@@ -6,6 +6,7 @@ set -uo pipefail
 # shellcheck source=../checks.sh
 source "$(cd "$(dirname "$0")/.." && pwd)/checks.sh"
 KGREC=$1
+FIXTURES="$(cd "$(dirname "$0")/../prepare/fixtures" && pwd)"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -31,6 +32,16 @@ check "no partial file" test -z "$(ls data.h5* 2>/dev/null)"
 
 run "$KGREC" prepare --format nonsense --train train.txt -o data.h5
 check "unknown format fails" fails_cleanly "$rc"
+
+printf 'user,item,timestamp\na,x,10\na,y,20\nb,x,"30\n' > bad.csv
+run "$KGREC" prepare --format csv --train bad.csv -o csv.h5
+check "csv quote left open named with file:line" contains err.txt "bad.csv:4"
+check "no csv output on failure" test ! -e csv.h5
+printf 'user;item;timestamp\na;x;10\na;y;20\nb;x;30\nb;y;40\n' > all.csv
+run "$KGREC" prepare --format csv --train all.csv --split temporal-user --test-fraction 0.5 -o csv.h5
+check "csv with a temporal split succeeds" test "$rc" -eq 0
+run "$KGREC" prepare --format recbole --recbole-dir "$FIXTURES/recbole/tiny" -o recbole.h5
+check "recbole fixture imports" test "$rc" -eq 0
 
 run "$KGREC" prepare --synthetic --users 300 --items 150 --entities 40 --seed 3 -o synth.h5
 check "synthetic prepare succeeds" test "$rc" -eq 0

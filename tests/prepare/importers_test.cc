@@ -18,22 +18,15 @@ std::vector<Interaction> pairs(std::initializer_list<std::pair<int, int>> list) 
   return out;
 }
 
-bool hasTriple(const Dataset& d, NodeType head_type, std::int64_t head, const std::string& relation,
-               NodeType tail_type, std::int64_t tail) {
-  const auto h = static_cast<std::int32_t>(d.nodes.globalId(head_type, head));
-  const auto t = static_cast<std::int32_t>(d.nodes.globalId(tail_type, tail));
-  return std::any_of(d.triples.begin(), d.triples.end(), [&](const Triple& x) {
-    return x.head == h && x.tail == t && d.relation_names[2 + 2 * x.relation] == relation;
-  });
-}
-
 TEST(ParseInputFormat, NamesAndUnknown) {
   EXPECT_EQ(parseInputFormat("lightgcn"), InputFormat::kLightGcn);
   EXPECT_EQ(parseInputFormat("pairs"), InputFormat::kPairs);
   EXPECT_EQ(parseInputFormat("movielens"), InputFormat::kMovieLens);
   EXPECT_EQ(parseInputFormat("tsv"), InputFormat::kTsv);
   EXPECT_STREQ(inputFormatName(InputFormat::kTsv), "tsv");
-  EXPECT_TRUE(contains(thrownMessage<ConfigError>([] { parseInputFormat("csv"); }), "'csv'"));
+  EXPECT_EQ(parseInputFormat("csv"), InputFormat::kCsv);
+  EXPECT_EQ(parseInputFormat("recbole"), InputFormat::kRecBole);
+  EXPECT_TRUE(contains(thrownMessage<ConfigError>([] { parseInputFormat("xlsx"); }), "'xlsx'"));
 }
 
 TEST(LightGcnImporter, KeepsNumericIdsAndMergesDuplicates) {
@@ -274,6 +267,57 @@ TEST(MovieLensImporter, Ml1mDoubleColonFormat) {
   // Entities of movie 1: Action, Sci-Fi, 1979, 1970s.
   EXPECT_TRUE(hasTriple(d, NodeType::kItem, 0, "in_decade", NodeType::kEntity, 3));
   EXPECT_EQ(d.entity_texts[3], "1970s");
+}
+
+TEST(MovieLensImporter, Ml1mKeepsTimestamps) {
+  TempDir dir;
+  dir.write("movies.dat", "1::A (1990)::Drama\n2::B (1991)::Drama\n");
+  dir.write("ratings.dat", "10::1::5::978300760\n10::2::3::978300761\n10::1::4::978300700\n");
+  ImportOptions o;
+  o.format = InputFormat::kMovieLens;
+  o.movielens_dir = dir.dir();
+  o.split = SplitMethod::kTemporalUser;
+  o.test_fraction = 0.5;
+  const Dataset d = importDataset(o);
+  // Movie 1 was rated first at 978300700 (the earlier of its two ratings), movie 2 later.
+  EXPECT_EQ(d.train, pairs({{0, 0}}));
+  EXPECT_EQ(d.train_times, std::vector<std::int64_t>{978300700});
+  EXPECT_EQ(d.test, pairs({{0, 1}}));
+  EXPECT_EQ(d.test_times, std::vector<std::int64_t>{978300761});
+}
+
+// The fixture tests/prepare/fixtures/movielens-csv is laid out as MovieLens 20M/25M/32M:
+// ratings.csv, movies.csv with quoted titles, tags.csv.
+TEST(MovieLensImporter, CsvReleaseLikeMl25m) {
+  ImportOptions o;
+  o.format = InputFormat::kMovieLens;
+  o.movielens_dir = std::string(KGREC_SOURCE_DIR) + "/tests/prepare/fixtures/movielens-csv";
+  o.split = SplitMethod::kTemporalUser;
+  const Dataset d = importDataset(o);
+  validateDataset(d);
+  EXPECT_EQ(d.item_ids, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  EXPECT_EQ(d.item_texts[0], "Toy Story (1995). Adventure, Animation, Children, Comedy, Fantasy");
+  EXPECT_EQ(d.item_texts[1], "American President, The (1995). Comedy, Drama, Romance");
+  EXPECT_EQ(d.item_texts[3], "Pok\xc3\xa9mon (1999)");  // "(no genres listed)" is no genre
+  EXPECT_EQ(d.item_texts[4], "\"Great Performances\" Cats (1998). Musical");
+  EXPECT_EQ(d.user_ids, (std::vector<std::string>{"1", "2"}));
+  // Tags: "Pixar" and "pixar" are one entity, " dark comedy" is trimmed.
+  const auto tag = [&](const std::string& id) {
+    return std::find(d.entity_ids.begin(), d.entity_ids.end(), id) - d.entity_ids.begin();
+  };
+  ASSERT_LT(tag("tag:pixar"), static_cast<long>(d.entity_ids.size()));
+  EXPECT_EQ(d.entity_texts[tag("tag:pixar")], "Pixar");
+  EXPECT_EQ(d.entity_texts[tag("tag:dark comedy")], "dark comedy");
+  EXPECT_TRUE(hasTriple(d, NodeType::kItem, 0, "has_tag", NodeType::kEntity, tag("tag:pixar")));
+  EXPECT_TRUE(hasTriple(d, NodeType::kItem, 2, "in_decade", NodeType::kEntity, tag("decade:1960s")));
+  EXPECT_EQ(d.relation_names[2 * 3 + 2], "has_tag");
+  // Each user's latest rating goes to test: user 1 rated movie 1 last, user 2 movie 1 too.
+  EXPECT_EQ(d.test, pairs({{0, 0}, {1, 0}}));
+  EXPECT_EQ(d.test_times, (std::vector<std::int64_t>{1112486027, 974820889}));
+  EXPECT_EQ(d.train_times, (std::vector<std::int64_t>{1112484676, 1112484819, 974820691, 974820720}));
+  EXPECT_EQ(d.metadata.at("source.tags"), o.movielens_dir + "/tags.csv");
+  o.movielens_kg = false;
+  EXPECT_TRUE(importDataset(o).triples.empty());
 }
 
 TEST(TsvImporter, Utf8ByteOrderMarkIsNotPartOfTheFirstId) {

@@ -96,5 +96,39 @@ TEST(RealData, MovieLens100k) {
   EXPECT_EQ(liked.train.size() + liked.test.size(), 55377u);  // ratings 4 and 5
 }
 
+TEST(RealData, MovieLens100kTemporalSplitPerUser) {
+  const std::string dir = sharedDataset("ml-100k");
+  if (dir.empty()) GTEST_SKIP() << "shared datasets/ml-100k not found";
+  ImportOptions o;
+  o.format = InputFormat::kMovieLens;
+  o.movielens_dir = dir;
+  o.split = SplitMethod::kTemporalUser;
+  o.valid_fraction = 0.1;
+  const Dataset d = importDataset(o);
+  validateDataset(d);
+  ASSERT_TRUE(d.hasTimestamps());
+  EXPECT_EQ(d.train.size() + d.valid.size() + d.test.size(), 100003u);
+  // No user has a training pair later than one of its validation pairs, nor a validation
+  // pair later than one of its test pairs.
+  std::vector<std::int64_t> last_train(d.nodes.num_users, INT64_MIN), last_valid = last_train;
+  std::vector<std::int64_t> first_valid(d.nodes.num_users, INT64_MAX), first_test = first_valid;
+  for (std::size_t k = 0; k < d.train.size(); ++k) {
+    last_train[d.train[k].user] = std::max(last_train[d.train[k].user], d.train_times[k]);
+  }
+  for (std::size_t k = 0; k < d.valid.size(); ++k) {
+    first_valid[d.valid[k].user] = std::min(first_valid[d.valid[k].user], d.valid_times[k]);
+    last_valid[d.valid[k].user] = std::max(last_valid[d.valid[k].user], d.valid_times[k]);
+  }
+  for (std::size_t k = 0; k < d.test.size(); ++k) {
+    first_test[d.test[k].user] = std::min(first_test[d.test[k].user], d.test_times[k]);
+  }
+  for (std::int64_t u = 0; u < d.nodes.num_users; ++u) {
+    EXPECT_LE(last_train[u], first_valid[u]) << d.user_ids[u];
+    EXPECT_LE(std::max(last_train[u], last_valid[u]), first_test[u]) << d.user_ids[u];
+  }
+  EXPECT_NEAR(static_cast<double>(d.test.size()) / 100003.0, 0.2, 0.01);
+  EXPECT_NEAR(static_cast<double>(d.valid.size()) / 100003.0, 0.1, 0.01);
+}
+
 }  // namespace
 }  // namespace kgrec

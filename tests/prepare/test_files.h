@@ -10,6 +10,9 @@
 #include <fstream>
 #include <string>
 
+#include "engine/common/error.h"
+#include "engine/prepare/importers.h"
+
 namespace kgrec {
 
 class TempDir {
@@ -58,6 +61,25 @@ std::string thrownMessage(Fn&& fn) {
 
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// Imports, expecting an InputError whose message names `file` at `line` and says `fragment`.
+inline void expectInputError(const ImportOptions& o, const std::string& file, int line,
+                      const std::string& fragment) {
+  const std::string message = thrownMessage<InputError>([&] { importDataset(o); });
+  EXPECT_TRUE(contains(message, file + ":" + std::to_string(line) + ": ")) << message;
+  EXPECT_TRUE(contains(message, fragment)) << message;
+}
+
+// Whether the dataset has the KG triple head -relation-> tail (local indices).
+inline bool hasTriple(const Dataset& d, NodeType head_type, std::int64_t head,
+                      const std::string& relation, NodeType tail_type, std::int64_t tail) {
+  const auto h = static_cast<std::int32_t>(d.nodes.globalId(head_type, head));
+  const auto t = static_cast<std::int32_t>(d.nodes.globalId(tail_type, tail));
+  for (const Triple& x : d.triples) {
+    if (x.head == h && x.tail == t && d.relation_names[2 + 2 * x.relation] == relation) return true;
+  }
+  return false;
 }
 
 // Path of a dataset folder under the shared datasets, or "" when it is absent.
