@@ -52,11 +52,8 @@ std::int64_t positiveField(const nlohmann::json& json, const std::string& path, 
 }  // namespace
 
 std::string PretrainedModelFolder::description() const {
-  return fmt::format("{} ({}, {} layers x {}, {} pooling{}, pretrained)",
-                     fs::path(dir).lexically_normal().filename().string().empty()
-                         ? fs::path(dir).lexically_normal().parent_path().filename().string()
-                         : fs::path(dir).lexically_normal().filename().string(),
-                     model_type, layers, hidden, pooling == Pooling::kCls ? "CLS" : "mean",
+  return fmt::format("{} ({}, {} layers x {}, {} pooling{}, pretrained)", dir, model_type, layers,
+                     hidden, pooling == Pooling::kCls ? "CLS" : "mean",
                      normalize ? ", normalised" : "");
 }
 

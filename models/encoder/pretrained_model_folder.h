@@ -40,7 +40,7 @@ struct PretrainedModelFolder {
   bool normalize = false;           // modules.json lists sentence_transformers.models.Normalize
   bool sentence_transformers = false;  // modules.json present
 
-  // What to call it in reports: the folder name with its architecture and size.
+  // What to call it in reports: the folder as given, its architecture and size.
   std::string description() const;
 };
 

@@ -61,6 +61,8 @@ class TextEncoder {
   std::int64_t dim() const { return dim_; }
   std::int64_t maxLen() const { return max_len_; }
   bool isSeededTestEncoder() const { return seeded_; }
+  // The encoder's parameters, whichever kind it is (all frozen: none requires grad).
+  std::vector<torch::Tensor> parameters() const;
   // How the encoder is named in reports and in the dataset's attributes.
   const std::string& name() const { return name_; }
 

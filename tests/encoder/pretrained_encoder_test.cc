@@ -228,6 +228,8 @@ TEST_F(PretrainedEncoderTest, VectorsAreUnitNormBatchInvariantAndPrecisionTolera
   const TextEncoder encoder(options(dir));
   EXPECT_EQ(encoder.maxLen(), 24);
   EXPECT_EQ(encoder.dim(), kHidden);
+  EXPECT_EQ(encoder.parameters().size(), static_cast<std::size_t>(5 + 12 * kLayers));
+  for (const torch::Tensor& p : encoder.parameters()) EXPECT_FALSE(p.requires_grad());
   const torch::Tensor v = encoder.embed(texts);
   ASSERT_EQ(v.sizes(), (std::vector<std::int64_t>{5, kHidden}));
   EXPECT_TRUE(torch::equal(v[1], torch::zeros({kHidden})));  // no text: zero row
