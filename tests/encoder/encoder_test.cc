@@ -99,7 +99,7 @@ TEST_F(EncoderTest, SeededEncoderIsReproducibleAndLoads) {
 
 TEST_F(EncoderTest, EmbeddingsAreUnitNormZeroForEmptyAndPaddingInvariant) {
   const TextEncoder encoder(options());
-  for (const torch::Tensor& p : encoder.module().parameters()) EXPECT_FALSE(p.requires_grad());
+  for (const torch::Tensor& p : encoder.parameters()) EXPECT_FALSE(p.requires_grad());
   EXPECT_TRUE(encoder.isSeededTestEncoder());
   const std::vector<std::string> texts = {"red apple", "", "a much longer text about green pears",
                                           "red apple"};

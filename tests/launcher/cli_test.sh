@@ -7,6 +7,8 @@ set -uo pipefail
 source "$(cd "$(dirname "$0")/.." && pwd)/checks.sh"
 KGREC=$1
 FIXTURES="$(cd "$(dirname "$0")/../prepare/fixtures" && pwd)"
+# The demo checks below read its seeded-encoder path: no installed pretrained model here.
+unset KGREC_MINILM_DIR
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -101,6 +103,10 @@ check "tokenize without a vocabulary fails" fails_cleanly "$rc"
 run "$KGREC" embed synth.h5 --encoder missing-encoder.pt --vocab vocab.txt
 check "embed with a missing encoder fails" fails_cleanly "$rc"
 check "embed names the missing encoder" contains err.txt "missing-encoder.pt"
+mkdir not-a-model
+run "$KGREC" embed synth.h5 --model not-a-model
+check "embed with a folder without weights fails" fails_cleanly "$rc"
+check "embed names the missing weights file" contains err.txt "not-a-model/model.safetensors"
 
 run "$KGREC" demo --out demo --users 300 --items 150 --epochs 2
 check "demo succeeds" test "$rc" -eq 0

@@ -1,0 +1,73 @@
+#pragma once
+// A BERT-family encoder (BERT, MiniLM, bge, e5: post-LayerNorm transformer with absolute
+// position embeddings and exact GELU) built from LibTorch modules in C++, its weights read
+// from a Hugging Face model folder's model.safetensors. Frozen: eval mode, no gradients.
+//
+// Speed: the token-wise layers (projections, feed-forward, LayerNorms) run on the packed real
+// tokens of the batch only, never on padding; attention alone uses the padded
+// [batch, heads, seq, seq] layout, with one fused QKV projection and baddbmm + softmax.
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "models/encoder/pretrained_model_folder.h"
+
+namespace kgrec {
+
+class SafetensorsFile;
+
+class BertLayerImpl : public torch::nn::Module {
+ public:
+  BertLayerImpl(std::int64_t hidden, std::int64_t heads, std::int64_t intermediate, double eps);
+  // x: packed real tokens [tokens, hidden]; `scatter`/`gather` map them to and from the padded
+  // [batch * seq] layout; `mask_bias` [batch * heads, 1, seq] is 0 for real keys, -inf-like
+  // for padding.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& real_positions,
+                        std::int64_t batch, std::int64_t seq, const torch::Tensor& mask_bias);
+
+  torch::nn::Linear qkv{nullptr};  // query, key and value stacked: [3 * hidden, hidden]
+  torch::nn::Linear attention_output{nullptr};
+  torch::nn::LayerNorm attention_norm{nullptr};
+  torch::nn::Linear intermediate{nullptr};
+  torch::nn::Linear output{nullptr};
+  torch::nn::LayerNorm output_norm{nullptr};
+
+ private:
+  std::int64_t hidden_;
+  std::int64_t heads_;
+};
+TORCH_MODULE(BertLayer);
+
+class BertEncoderImpl : public torch::nn::Module {
+ public:
+  // The architecture from the folder's config; weights still at LibTorch's initial values.
+  explicit BertEncoderImpl(const PretrainedModelFolder& config);
+
+  // Copies every weight from the safetensors file (names as Hugging Face's BertModel writes
+  // them, with or without a leading "bert."). ConfigError naming the file and tensor for a
+  // missing tensor or one whose shape disagrees with config.json.
+  void loadWeights(const SafetensorsFile& weights);
+
+  // Token states [batch, seq, hidden] for int64 ids and mask [batch, seq] (1 = real token);
+  // rows of padding positions are zero.
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+
+ private:
+  PretrainedModelFolder config_;
+  torch::nn::Embedding word_embeddings{nullptr};
+  torch::nn::Embedding position_embeddings{nullptr};
+  torch::nn::Embedding token_type_embeddings{nullptr};
+  torch::nn::LayerNorm embedding_norm{nullptr};
+  std::vector<BertLayer> layers_;
+};
+TORCH_MODULE(BertEncoder);
+
+// The folder's encoder with its weights, frozen (eval mode, no parameter requires grad).
+BertEncoder loadBertEncoder(const PretrainedModelFolder& folder);
+
+}  // namespace kgrec
