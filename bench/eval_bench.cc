@@ -4,11 +4,14 @@
 // with recall/ndcg/precision only, with the beyond-accuracy metrics, and with them plus
 // diversity over random 384-dimensional item features (MiniLM's width; gowalla has no texts).
 // The settings alternate within each round, so that machine load hits them alike; prints
-// the median seconds of each and the overhead against accuracy only.
+// the median wall and CPU seconds (this process's, all threads: steadier than wall time on a
+// shared machine) of each and the overheads against accuracy only.
 //
 //   eval_bench [--rounds N] [--threads T] [--topk K ...]   (defaults 3 rounds, 2 threads, K 20)
 
 #include <ATen/Parallel.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -23,6 +26,12 @@
 
 namespace kgrec {
 namespace {
+
+double processCpuSeconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -83,25 +92,29 @@ int run(int argc, char** argv) {
   std::vector<RankingEvaluator> evaluators;
   for (const Setting& s : settings) evaluators.emplace_back(train, test, items, s.options);
 
-  std::printf("eval_bench: gowalla, %zu test users x %lld items, K =", evaluators[0].testUsers().size(),
-              static_cast<long long>(items));
+  std::printf("eval_bench: gowalla, %zu test users x %lld items, K =",
+              evaluators[0].testUsers().size(), static_cast<long long>(items));
   for (std::int64_t k : ks) std::printf(" %lld", static_cast<long long>(k));
   std::printf(", %d compute threads, %d rounds (median)\n", threads, rounds);
   for (const auto& [scorer_name, scorer] :
        {std::pair<const char*, const UserScorer*>{"model (inner product, 64-d)", &model},
         {"popularity baseline", &popularity}}) {
-    std::vector<std::vector<double>> seconds(settings.size());
+    std::vector<std::vector<double>> wall(settings.size()), cpu(settings.size());
     for (int r = 0; r < rounds; ++r) {
       for (std::size_t s = 0; s < settings.size(); ++s) {
-        seconds[s].push_back(evaluators[s].evaluate(*scorer).seconds);
+        const double cpu_start = processCpuSeconds();
+        wall[s].push_back(evaluators[s].evaluate(*scorer).seconds);
+        cpu[s].push_back(processCpuSeconds() - cpu_start);
       }
     }
-    const double base = median(seconds[0]);
+    const double wall_base = median(wall[0]), cpu_base = median(cpu[0]);
     for (std::size_t s = 0; s < settings.size(); ++s) {
-      const double m = median(seconds[s]);
-      std::printf("  %-28s %-40s %7.3f s  %+6.1f%%\n", scorer_name, settings[s].name, m,
-                  100.0 * (m - base) / base);
+      const double w = median(wall[s]), c = median(cpu[s]);
+      std::printf("  %-28s %-38s wall %7.3f s %+6.1f%%   cpu %7.3f s %+6.1f%%\n", scorer_name,
+                  settings[s].name, w, 100.0 * (w - wall_base) / wall_base, c,
+                  100.0 * (c - cpu_base) / cpu_base);
     }
+    std::fflush(stdout);
   }
   return 0;
 }

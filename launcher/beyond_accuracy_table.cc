@@ -38,7 +38,8 @@ void printBeyondAccuracyTable(std::ostream& out, const std::string& model_name,
     if (!popularity.is_null()) row("popularity baseline", popularity);
   }
   if (diversity_absent) {
-    out << "diversity n/a: the dataset has no LM features (/features/lm; `kgrec embed` adds them)\n";
+    out << "diversity n/a: the dataset has no LM features (/features/lm; `kgrec embed` adds "
+           "them)\n";
   }
   out << "tail: items outside the 20% most-interacted in training; novelty in bits "
          "(docs/metrics.md)\n";

@@ -5,24 +5,33 @@
 namespace kgrec {
 namespace {
 
-// Every item's LM feature row, from the rank that owns it, as num_items x cols values; empty
-// when the dataset has no features (the same on every rank). Collective when it has.
+// Every item's row [num_items, d], from the rank that owns it: `rows` are the rows of this
+// rank's owned nodes `owned` (global ids). Collective.
+torch::Tensor gatherItemRows(ProcessGroup& group, const NodeSpace& space,
+                             const std::vector<std::int64_t>& owned, const torch::Tensor& rows) {
+  std::vector<std::int64_t> item_rows, item_index;
+  for (std::size_t v = 0; v < owned.size(); ++v) {
+    if (space.typeOf(owned[v]) != NodeType::kItem) continue;
+    item_rows.push_back(static_cast<std::int64_t>(v));
+    item_index.push_back(owned[v] - space.num_users);
+  }
+  WorkPtr rows_work = group.allGatherV(rows.index_select(0, int64Tensor(item_rows)));
+  WorkPtr index_work = group.allGatherV(int64Tensor(item_index));
+  torch::Tensor items = torch::zeros({space.num_items, rows.size(1)}, rows.options());
+  items.index_copy_(0, index_work->result().tensor, rows_work->result().tensor);
+  return items;
+}
+
+// Every item's LM features as num_items x cols values; empty when the dataset has none (the
+// same on every rank). Collective when it has.
 std::vector<float> gatherItemFeatures(ProcessGroup& group, const Shard& shard) {
   if (shard.lm.cols == 0) return {};
-  const NodeSpace& space = shard.nodes;
-  std::vector<std::int64_t> rows, items;
-  for (std::int64_t v = 0; v < shard.num_owned; ++v) {
-    const std::int64_t g = shard.global_ids[v];
-    if (space.typeOf(g) != NodeType::kItem) continue;
-    rows.push_back(v);
-    items.push_back(g - space.num_users);
-  }
+  const std::vector<std::int64_t> owned(shard.global_ids.begin(),
+                                        shard.global_ids.begin() + shard.num_owned);
   const torch::Tensor lm = torch::from_blob(const_cast<float*>(shard.lm.data.data()),
                                             {shard.lm.rows, shard.lm.cols}, torch::kFloat32);
-  WorkPtr rows_work = group.allGatherV(lm.index_select(0, int64Tensor(rows)));
-  WorkPtr items_work = group.allGatherV(int64Tensor(items));
-  torch::Tensor all = torch::zeros({space.num_items, shard.lm.cols}, torch::kFloat32);
-  all.index_copy_(0, items_work->result().tensor, rows_work->result().tensor);
+  const torch::Tensor all =
+      gatherItemRows(group, shard.nodes, owned, lm.narrow(0, 0, shard.num_owned));
   return {all.data_ptr<float>(), all.data_ptr<float>() + all.numel()};
 }
 
@@ -61,20 +70,13 @@ RankingEvalResult DistributedEvaluator::rankModel(const BlockGnn& model,
   // Every rank gets every item's row; each scores its own test users.
   const NodeSpace& space = shard_.nodes;
   const std::vector<std::int64_t>& owned = propagation_.ownedNodes();
-  std::vector<std::int64_t> item_rows, item_index, user_row(space.num_users, -1);
+  std::vector<std::int64_t> user_row(space.num_users, -1);
   for (std::size_t v = 0; v < owned.size(); ++v) {
-    const std::int64_t g = owned[v];
-    if (space.typeOf(g) == NodeType::kItem) {
-      item_rows.push_back(static_cast<std::int64_t>(v));
-      item_index.push_back(g - space.num_users);
-    } else if (space.typeOf(g) == NodeType::kUser) {
-      user_row[g] = static_cast<std::int64_t>(v);
+    if (space.typeOf(owned[v]) == NodeType::kUser) {
+      user_row[owned[v]] = static_cast<std::int64_t>(v);
     }
   }
-  WorkPtr rows_work = group_->allGatherV(out.index_select(0, int64Tensor(item_rows)));
-  WorkPtr index_work = group_->allGatherV(int64Tensor(item_index));
-  torch::Tensor items = torch::zeros({space.num_items, out.size(1)}, out.options());
-  items.index_copy_(0, index_work->result().tensor, rows_work->result().tensor);
+  const torch::Tensor items = gatherItemRows(*group_, space, owned, out);
   const torch::Tensor rows_of_user = int64Tensor(user_row);
   return rank([&](const torch::Tensor& users) {
     return torch::matmul(out.index_select(0, rows_of_user.index_select(0, users)), items.t());

@@ -45,7 +45,8 @@ int localSize() { return g_local_size; }
 std::string sharedTemporaryFolder(const std::string& prefix) {
   char path[4096] = {};
   if (g_world->rank() == 0) {
-    const std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    const std::string pattern =
+        (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
     std::snprintf(path, sizeof path, "%s", pattern.c_str());
     if (::mkdtemp(path) == nullptr) std::abort();
   }
