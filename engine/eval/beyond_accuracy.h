@@ -36,6 +36,7 @@ class ItemCatalogue {
   std::int64_t featureDim() const { return dim_; }
   // The item's features scaled to unit length (all zeros for a zero row).
   const float* unitFeatures(std::int64_t item) const { return unit_features_.data() + item * dim_; }
+  bool hasNonZeroFeatures(std::int64_t item) const { return non_zero_[item] != 0; }
 
  private:
   std::vector<std::int64_t> counts_;
@@ -43,6 +44,7 @@ class ItemCatalogue {
   std::vector<double> self_information_;
   std::vector<float> unit_features_;
   std::int64_t dim_ = 0;
+  std::vector<std::uint8_t> non_zero_;  // per item, with features: not a zero row
 };
 
 // Sums at one cut-off K; add() of two is the sums over both user sets.
