@@ -31,6 +31,7 @@
 #include "comm/local_process_group.h"
 #include "comm/mpi/mpi_process_group.h"
 #include "engine/train/trainer.h"
+#include "launcher/beyond_accuracy_table.h"
 #include "launcher/stop_signals.h"
 #include "partition/partitioner.h"
 #include "models/encoder/installed_model.h"
@@ -131,6 +132,8 @@ void printMetricsTable(const std::string& model_name, const nlohmann::json& mode
     part("  cold test items", "_cold");
   }
   if (!popularity.is_null()) row("popularity baseline", popularity);
+  std::cout << "\n";
+  printBeyondAccuracyTable(std::cout, model_name, model, popularity, ks);
   std::cout << std::endl;
 }
 
@@ -441,6 +444,10 @@ int run(int argc, char** argv) {
   eval_cmd->add_option("checkpoint", eval_dir, "Checkpoint folder written by `kgrec train --ckpt`")
       ->required()->check(CLI::ExistingDirectory);
   eval_cmd->add_option("--topk", eval_ks, "Cut-offs K (default: those of the run)");
+  std::string exposure_out;
+  eval_cmd->add_option("--exposure-out", exposure_out,
+                       "Also write per-item exposure in the top-K lists of the model and of the "
+                       "popularity baseline, with training counts, as TSV (docs/metrics.md)");
 
   // demo
   std::string demo_dir = "kgrec-demo";
@@ -522,7 +529,7 @@ int run(int argc, char** argv) {
     train_options.sampling.relation_fanouts = parseRelationFanouts(relation_fanouts);
     return runTrain(argc, argv, train_options, log_dir);
   } else if (*eval_cmd) {
-    std::cout << evaluateCheckpoint(eval_dir, eval_ks).dump(2) << std::endl;
+    std::cout << evaluateCheckpoint(eval_dir, eval_ks, exposure_out).dump(2) << std::endl;
   } else if (*embed) {
     if (embed_options.model_dir.empty() == embed_options.vocab_path.empty()) {
       throw ConfigError("embed: --vocab goes with --encoder or --seeded-test-encoder; --model "
@@ -584,14 +591,8 @@ int run(int argc, char** argv) {
     spdlog::info("[5/5] eval: reloading {} and ranking every item for each test user, in this "
                  "one process", checkpoint_dir);
     const nlohmann::json reloaded = evaluateCheckpoint(checkpoint_dir);
-    RankingEvalOptions eval_options;
-    eval_options.cold_items = d.cold_items;
-    const Csr train_items = userItemCsr(d.train, d.nodes.num_users);
-    const Csr test_items = userItemCsr(d.test, d.nodes.num_users);
-    const RankingEvaluator evaluator(train_items, test_items, d.nodes.num_items, eval_options);
-    const nlohmann::json popularity =
-        toJson(evaluator.evaluate(popularityScorer(d.train, d.nodes.num_items)));
-    printMetricsTable("lightgcn", reloaded, popularity, eval_options.ks);
+    printMetricsTable("lightgcn", reloaded, reloaded.at("popularity_baseline"),
+                      RankingEvalOptions{}.ks);
     spdlog::info("outputs in {}/: synthetic.h5 (with /features/lm), parts/, metrics.jsonl, "
                  "checkpoint/, train.out (the training's own table)", demo_dir);
   }

@@ -18,6 +18,18 @@ RankingEvaluator::RankingEvaluator(const Csr& train_items, const Csr& test_items
   for (std::int64_t u = 0; u < test_items.numRows(); ++u) {
     if (test_items.degree(u) > 0) test_users_.push_back(static_cast<std::int32_t>(u));
   }
+  if (options_.beyond_accuracy) {
+    std::vector<std::int64_t> counts = options_.item_train_counts;
+    if (counts.empty()) {
+      counts.assign(num_items_, 0);
+      for (std::int32_t item : train_items.indices) ++counts[item];
+    }
+    KGREC_CHECK(static_cast<std::int64_t>(counts.size()) == num_items_,
+                "training counts for {} items, not {}", counts.size(), num_items_);
+    // The catalogue keeps the features (as unit rows); the options need not.
+    catalogue_ = std::make_unique<const ItemCatalogue>(
+        std::move(counts), std::move(options_.item_features), options_.item_feature_dim);
+  }
 }
 
 RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer) const {
@@ -36,7 +48,12 @@ RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
     result.cold_sums.resize(options_.ks.size());
     result.warm_sums.resize(options_.ks.size());
   }
-  std::vector<std::int32_t> relevant_cold, relevant_warm;
+  std::vector<std::int32_t> relevant_cold, relevant_warm, relevant_tail;
+  if (catalogue_) {
+    result.tail_sums.resize(options_.ks.size());
+    result.lists.resize(options_.ks.size());
+    result.has_diversity = catalogue_->hasFeatures();
+  }
   const std::int64_t max_k =
       std::min(num_items_, *std::max_element(options_.ks.begin(), options_.ks.end()));
   std::vector<std::int32_t> relevant;
@@ -97,6 +114,14 @@ RankingEvalResult RankingEvaluator::evaluate(const UserScorer& scorer,
         }
       };
       addAll(top, relevant, &result.sums);
+      if (catalogue_) {
+        const std::int64_t* ranked = top.data_ptr<std::int64_t>() + b * max_k;
+        for (std::size_t j = 0; j < options_.ks.size(); ++j) {
+          addListMetrics(ranked, max_k, options_.ks[j], *catalogue_, &result.lists[j]);
+        }
+        tailItems(relevant, *catalogue_, &relevant_tail);
+        addAll(top, relevant_tail, &result.tail_sums);
+      }
       if (split_cold) {
         relevant_cold.clear();
         relevant_warm.clear();
@@ -126,6 +151,17 @@ nlohmann::json toJson(const RankingEvalResult& result) {
     json["eval_users" + suffix] = sums.empty() ? 0 : sums.front().users;
   };
   put(result.sums, "");
+  for (std::size_t j = 0; j < result.lists.size(); ++j) {
+    const std::string at = "@" + std::to_string(result.ks[j]);
+    const ListMetricSums& lists = result.lists[j];
+    json["coverage" + at] = lists.coverage();
+    json["gini" + at] = lists.gini();
+    json["tail_share" + at] = lists.meanTailShare();
+    json["tail_recall" + at] = result.tail_sums[j].meanRecall();
+    json["novelty" + at] = lists.meanNovelty();
+    if (result.has_diversity) json["diversity" + at] = lists.meanDiversity();
+  }
+  if (!result.tail_sums.empty()) json["eval_users_tail"] = result.tail_sums.front().users;
   if (!result.cold_sums.empty()) {
     put(result.cold_sums, "_cold");
     put(result.warm_sums, "_warm");

@@ -15,6 +15,7 @@
 #include "comm/local_process_group.h"
 #include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
+#include "engine/eval/exposure_table.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/distributed_evaluator.h"
 #include "engine/train/epoch_metrics.h"
@@ -632,7 +633,8 @@ Trainer::Trainer(const TrainOptions& options, std::shared_ptr<ProcessGroup> grou
 Trainer::~Trainer() = default;
 TrainResult Trainer::run() { return impl_->run(); }
 
-nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64_t> ks) {
+nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64_t> ks,
+                                  const std::string& exposure_out) {
   const CheckpointManifest m = readCheckpointManifest(dir);
   if (ks.empty()) ks = m.options.run.ks;
   // The whole dataset as one part, evaluated by this process alone.
@@ -652,7 +654,15 @@ nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64
   const FullGraphPropagation propagation(self, shard, data.book, data.stats);
   const DistributedEvaluator evaluator(self, shard, data.stats, propagation, ks);
   torch::NoGradGuard no_grad;
-  return evaluator.evaluate(model, propagation.inputs(model, owned, ownedFeatures(shard)));
+  const RankingEvalResult ranked =
+      evaluator.rankModel(model, propagation.inputs(model, owned, ownedFeatures(shard)));
+  const RankingEvalResult popularity = evaluator.rankPopularity();
+  if (!exposure_out.empty()) {
+    writeExposureTable(exposure_out, evaluator.catalogue(), ranked, popularity);
+  }
+  nlohmann::json metrics = toJson(ranked);
+  metrics["popularity_baseline"] = toJson(popularity);
+  return metrics;
 }
 
 }  // namespace kgrec

@@ -53,7 +53,10 @@ class Trainer {
 };
 
 // Recomputes the metrics of a checkpoint in this one process, over the whole dataset the run
-// trained on (whatever its rank count and propagation mode).
-nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64_t> ks = {});
+// trained on (whatever its rank count and propagation mode), with the popularity baseline's
+// under "popularity_baseline". `exposure_out`: also writes the per-item exposure table there
+// (engine/eval/exposure_table.h).
+nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64_t> ks = {},
+                                  const std::string& exposure_out = "");
 
 }  // namespace kgrec

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 
 #include <ATen/Parallel.h>
 
@@ -39,6 +41,18 @@ class RankFailurePrinter : public ::testing::EmptyTestEventListener {
 std::shared_ptr<ProcessGroup> worldGroup() { return g_world; }
 int localRank() { return g_local_rank; }
 int localSize() { return g_local_size; }
+
+std::string sharedTemporaryFolder(const std::string& prefix) {
+  char path[4096] = {};
+  if (g_world->rank() == 0) {
+    const std::string pattern =
+        (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    std::snprintf(path, sizeof path, "%s", pattern.c_str());
+    if (::mkdtemp(path) == nullptr) std::abort();
+  }
+  MPI_Bcast(path, sizeof path, MPI_CHAR, 0, MPI_COMM_WORLD);
+  return path;
+}
 
 }  // namespace kgrec::testing
 

@@ -105,9 +105,14 @@ check "a relation in two budgets refused" contains twice.err "two fanout budgets
 "$KGREC" eval sage-lm-2 > eval.json 2> eval.err
 check "eval of a 2-rank checkpoint in one process" test $? -eq 0
 tail -n 1 sage-lm-2.jsonl > last.jsonl
-tr -d ' \n' < eval.json > eval-line.json
+# The model's metrics: kgrec eval also prints the baseline's, under popularity_baseline.
+model_metrics() { tr -d ' \n' | sed 's/"popularity_baseline":{[^}]*},\{0,1\}//'; }
+model_metrics < eval.json > eval-line.json
 check "single-process evaluation = 2-rank evaluation" close last.jsonl eval-line.json "ndcg@20" 1e-9
-"$KGREC" eval kgat-lm-2 | tr -d ' \n' > kgat-eval.json
+# Beyond accuracy: exposure added over ranks, LM features gathered from their owners.
+check "the same coverage on 2 ranks" close last.jsonl eval-line.json "coverage@20" 1e-9
+check "the same diversity on 2 ranks" close last.jsonl eval-line.json "diversity@20" 1e-6
+"$KGREC" eval kgat-lm-2 | model_metrics > kgat-eval.json
 tail -n 1 kgat-lm-2.jsonl > kgat-last.jsonl
 check "kgat: single-process evaluation = 2-rank evaluation" \
   close kgat-last.jsonl kgat-eval.json "ndcg@20" 1e-6

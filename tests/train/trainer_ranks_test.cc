@@ -5,11 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <mpi.h>
 
 #include "comm/local_process_group.h"
 #include "engine/graph/synthetic.h"
@@ -33,23 +30,19 @@ class TrainerRanksTest : public ::testing::Test {
   // Rank 0 writes the dataset and its P parts into a folder every rank then reads.
   static void SetUpTestSuite() {
     ProcessGroup& world = *worldGroup();
-    char path[4096] = {};
+    dir_ = testing::sharedTemporaryFolder("kgrec-ranks");
     if (world.rank() == 0) {
-      const std::string base = (fs::temp_directory_path() / "kgrec-ranks-XXXXXX").string();
-      std::snprintf(path, sizeof path, "%s", base.c_str());
-      if (::mkdtemp(path) == nullptr) std::abort();
       SyntheticOptions s;
       s.users = 300;
       s.items = 150;
       s.entities = 60;
       s.seed = 11;
-      writeDataset(generateSynthetic(s), std::string(path) + "/data.h5", true);
+      writeDataset(generateSynthetic(s), dir_ + "/data.h5", true);
       PartitionOptions p;
       p.parts = world.size();
-      partitionDataset(std::string(path) + "/data.h5", std::string(path) + "/parts", p);
+      partitionDataset(dir_ + "/data.h5", dir_ + "/parts", p);
     }
-    MPI_Bcast(path, sizeof path, MPI_CHAR, 0, MPI_COMM_WORLD);
-    dir_ = path;
+    world.barrier()->wait();
   }
   static void TearDownTestSuite() {
     worldGroup()->barrier()->wait();
