@@ -31,6 +31,9 @@
 #include "comm/local_process_group.h"
 #include "comm/mpi/mpi_process_group.h"
 #include "engine/train/trainer.h"
+#include "launcher/export_command.h"
+#include "launcher/recommend_command.h"
+#include "launcher/similar_command.h"
 #include "launcher/stop_signals.h"
 #include "partition/partitioner.h"
 #include "models/encoder/seeded_encoder.h"
@@ -300,14 +303,6 @@ void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& rel
       ->check(CLI::IsMember({"auto", "mpi", "nccl"}))->capture_default_str();
 }
 
-// Under mpirun or srun with several ranks, a dataset file would train once per rank.
-int launchedRanks() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
-    if (const char* v = std::getenv(name)) return std::atoi(v);
-  }
-  return 1;
-}
-
 // Trains on this process's group: a partition folder over MPI (one rank per part), a dataset
 // file over the local group. Returns the exit code.
 int runTrain(int& argc, char**& argv, TrainOptions options, const std::string& log_dir) {
@@ -484,6 +479,13 @@ int run(int argc, char** argv) {
   tokenize->add_option("--max-len", tokenize_max_len, "Truncate to this many ids, [SEP] kept last (0: no limit)")
       ->capture_default_str();
 
+  RecommendArgs recommend_args;
+  CLI::App* recommend_cmd = addRecommendCommand(app, recommend_args);
+  SimilarArgs similar_args;
+  CLI::App* similar_cmd = addSimilarCommand(app, similar_args);
+  ExportArgs export_args;
+  CLI::App* export_cmd = addExportCommand(app, export_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -507,6 +509,12 @@ int run(int argc, char** argv) {
   } else if (*train_cmd) {
     train_options.sampling.relation_fanouts = parseRelationFanouts(relation_fanouts);
     return runTrain(argc, argv, train_options, log_dir);
+  } else if (*recommend_cmd) {
+    return runRecommend(argc, argv, recommend_args);
+  } else if (*similar_cmd) {
+    runSimilar(similar_args);
+  } else if (*export_cmd) {
+    runExport(export_args);
   } else if (*eval_cmd) {
     std::cout << evaluateCheckpoint(eval_dir, eval_ks).dump(2) << std::endl;
   } else if (*embed) {
@@ -567,6 +575,7 @@ int run(int argc, char** argv) {
     const nlohmann::json popularity =
         toJson(evaluator.evaluate(popularityScorer(d.train, d.nodes.num_items)));
     printMetricsTable("lightgcn", reloaded, popularity, eval_options.ks);
+    printTopItemsOfOneTestUser(checkpoint_dir, 5, std::cout);
     spdlog::info("outputs in {}/: synthetic.h5 (with /features/lm), parts/, metrics.jsonl, "
                  "checkpoint/, train.out (the training's own table)", demo_dir);
   }
