@@ -21,7 +21,12 @@ bool ranksBefore(const Scored& a, const Scored& b) {
   return a.score > b.score || (a.score == b.score && a.item < b.item);
 }
 
-// One query's top k among `columns` (ascending item indices; nullptr: 0 .. num_items - 1)
+// Items scanned per step of the all-items scan: once the heap is full, a step none of whose
+// scores beats the threshold (almost every step after the first few) is skipped by one
+// vectorised comparison, so the scan runs at memory speed.
+constexpr std::int64_t kStep = 32;
+
+// One query's top k among `columns` (ascending item indices; nullptr: 0 .. num_columns - 1)
 // minus `excluded` [excluded_begin, excluded_end) (ascending), into `heap` (best first).
 void topOfRow(const float* row, const std::int32_t* columns, std::int64_t num_columns,
               const std::int32_t* excluded, const std::int32_t* excluded_end, std::int64_t k,
@@ -30,13 +35,12 @@ void topOfRow(const float* row, const std::int32_t* columns, std::int64_t num_co
   // While the heap is full its front is the worst kept entry; items come in ascending order,
   // so a later item must score strictly more than it to enter.
   float threshold = -std::numeric_limits<float>::infinity();
-  for (std::int64_t c = 0; c < num_columns; ++c) {
-    const std::int32_t item = columns ? columns[c] : static_cast<std::int32_t>(c);
+  auto offer = [&](std::int32_t item) {
     while (excluded != excluded_end && *excluded < item) ++excluded;
-    if (excluded != excluded_end && *excluded == item) continue;
+    if (excluded != excluded_end && *excluded == item) return;
     const float score = row[item];
     if (static_cast<std::int64_t>(heap->size()) < k) {
-      if (std::isnan(score)) continue;
+      if (std::isnan(score)) return;
       heap->push_back({score, item});
       std::push_heap(heap->begin(), heap->end(), ranksBefore);
       if (static_cast<std::int64_t>(heap->size()) == k) threshold = heap->front().score;
@@ -45,6 +49,19 @@ void topOfRow(const float* row, const std::int32_t* columns, std::int64_t num_co
       heap->back() = {score, item};
       std::push_heap(heap->begin(), heap->end(), ranksBefore);
       threshold = heap->front().score;
+    }
+  };
+  if (columns != nullptr) {
+    for (std::int64_t c = 0; c < num_columns; ++c) offer(columns[c]);
+  } else {
+    for (std::int64_t first = 0; first < num_columns; first += kStep) {
+      const std::int64_t last = std::min(first + kStep, num_columns);
+      if (static_cast<std::int64_t>(heap->size()) == k) {
+        int beats = 0;  // an integer reduction, so that it vectorises without -ffast-math
+        for (std::int64_t c = first; c < last; ++c) beats |= row[c] > threshold;
+        if (!beats) continue;
+      }
+      for (std::int64_t c = first; c < last; ++c) offer(static_cast<std::int32_t>(c));
     }
   }
   std::sort_heap(heap->begin(), heap->end(), ranksBefore);
