@@ -38,7 +38,7 @@ CLI::App* addExportCommand(CLI::App& app, ExportArgs& a) {
 }
 
 void runExport(const ExportArgs& a) {
-  AtomicFolder out(a.output, a.force, kVectorsFile);
+  AtomicFolder out(a.output, a.force, kVectorsFile, "kgrec export folder");
   LocalProcessGroup self;
   const CheckpointVectors v = loadCheckpointVectors(a.checkpoint, self);
   const CheckpointManifest manifest = readCheckpointManifest(a.checkpoint);

@@ -43,7 +43,7 @@ nlohmann::json partitionDataset(const std::string& dataset_path, const std::stri
                                 const PartitionOptions& o) {
   Stopwatch total, lap;
   if (o.parts < 1) throw ConfigError(fmt::format("--parts must be >= 1, got {}", o.parts));
-  AtomicFolder out(out_dir, o.force, kManifestFile);
+  AtomicFolder out(out_dir, o.force, kManifestFile, "kgrec partition folder");
   // The summary is cheap and refuses a missing or other-version file before the big read.
   const DatasetSummary summary = readDatasetSummary(dataset_path);
   const std::int64_t num_nodes = summary.num_users + summary.num_items + summary.num_entities;

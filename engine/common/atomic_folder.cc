@@ -8,7 +8,8 @@
 namespace kgrec {
 namespace fs = std::filesystem;
 
-AtomicFolder::AtomicFolder(const std::string& dir, bool force, std::string marker) {
+AtomicFolder::AtomicFolder(const std::string& dir, bool force, const std::string& marker,
+                           const std::string& kind) {
   if (dir.empty()) throw ConfigError("the output folder (-o) must not be empty");
   path_ = fs::path(dir).lexically_normal();
   if (path_.filename().empty() && path_.has_parent_path()) path_ = path_.parent_path();
@@ -23,8 +24,8 @@ AtomicFolder::AtomicFolder(const std::string& dir, bool force, std::string marke
     }
     if (!fs::is_empty(path_) && !fs::exists(path_ / marker)) {
       throw ConfigError(fmt::format(
-          "{} is not a folder kgrec wrote (no {}); refusing to replace it even with --force",
-          path_.string(), marker));
+          "{} is not a {} (no {}); refusing to replace it even with --force", path_.string(),
+          kind, marker));
     }
   }
   temp_ = path_;
