@@ -28,10 +28,13 @@ std::string joinLines(const std::vector<std::string>& ids) {
 CLI::App* addExportCommand(CLI::App& app, ExportArgs& a) {
   CLI::App* cmd = addCheckpointCommand(
       app, "export",
-      "Write a checkpoint's final user, item and entity vectors with their original ids: "
-      "vectors.h5 (HDF5), users.npy / items.npy / entities.npy (NumPy float32) and "
-      "users.txt / items.txt / entities.txt (the id of each row); docs/format.md",
+      "Write a checkpoint's final user, item and entity vectors with their original ids, as "
+      "HDF5 and NumPy .npy",
       a.checkpoint);
+  cmd->footer(
+      "Files: vectors.h5 (HDF5: /users, /items, /entities, each with vectors and ids), "
+      "users.npy / items.npy / entities.npy (float32 [count, dim]) and users.txt / items.txt / "
+      "entities.txt (the original id of each row, one a line). docs/format.md has the layout.");
   cmd->add_option("-o,--output", a.output, "Output folder (appears complete or not at all)")->required();
   cmd->add_flag("--force", a.force, "Replace an existing folder written by kgrec export");
   return cmd;

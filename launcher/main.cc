@@ -434,7 +434,7 @@ int run(int argc, char** argv) {
   int demo_ranks = 2;
   CLI::App* demo = app.add_subcommand(
       "demo", "The whole pipeline on the built-in synthetic graph: prepare -> embed -> partition "
-              "-> training on several MPI ranks -> eval");
+              "-> training on several MPI ranks -> eval -> the top 5 items of one test user");
   demo->add_option("--out", demo_dir, "Folder for the dataset, partitions, metrics and checkpoint")
       ->capture_default_str();
   demo->add_option("--ranks", demo_ranks, "MPI ranks (and parts) to train with")

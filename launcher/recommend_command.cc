@@ -92,11 +92,13 @@ void recommendOnGroup(const RecommendArgs& a, ProcessGroup& group) {
 CLI::App* addRecommendCommand(CLI::App& app, RecommendArgs& a) {
   CLI::App* cmd = addCheckpointCommand(
       app, "recommend",
-      "Top-K items for users from a trained checkpoint, by original ids, with scores; a user's "
-      "training items are left out, cold items (held out of training) can be recommended. "
-      "Under mpirun the users are split across the ranks and rank 0 writes the one file. "
-      "Output: one line per item, user<TAB>item<TAB>rank<TAB>score, after a header line",
+      "Top-K items per user from a trained checkpoint, by original ids (training items left out)",
       a.checkpoint);
+  cmd->footer(
+      "Output: a header line, then one line per item, user<TAB>item<TAB>rank<TAB>score, best "
+      "first (equal scores: the item first in the dataset). Cold items (held out of training) "
+      "can be recommended. Under mpirun (mpirun -np P kgrec recommend ...) the users are split "
+      "across the ranks and rank 0 writes the one file, the same as one process writes.");
   auto* who = cmd->add_option_group("users", "Whom to recommend to (one of)")->require_option(1);
   who->add_option("--users", a.users_file,
                   "File of original user ids, one a line ('#' lines and blank lines skipped); "

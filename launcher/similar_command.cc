@@ -14,11 +14,11 @@ namespace kgrec {
 
 CLI::App* addSimilarCommand(CLI::App& app, SimilarArgs& a) {
   CLI::App* cmd = addCheckpointCommand(
-      app, "similar",
-      "Nearest items of given items by the cosine of their final vectors (cold items "
-      "included, the item itself left out). Output: one line per neighbour, "
-      "item<TAB>similar_item<TAB>rank<TAB>cosine, after a header line",
+      app, "similar", "Nearest items of given items by the cosine of their final vectors",
       a.checkpoint);
+  cmd->footer(
+      "Output: a header line, then one line per neighbour, item<TAB>similar_item<TAB>rank<TAB>"
+      "cosine, nearest first. Cold items are included; an item is never its own neighbour.");
   cmd->add_option("--items", a.items_file,
                   "File of original item ids, one a line ('#' lines and blank lines skipped)")
       ->required();
