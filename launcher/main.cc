@@ -32,6 +32,9 @@
 #include "comm/mpi/mpi_process_group.h"
 #include "engine/train/trainer.h"
 #include "launcher/beyond_accuracy_table.h"
+#include "launcher/export_command.h"
+#include "launcher/recommend_command.h"
+#include "launcher/similar_command.h"
 #include "launcher/stop_signals.h"
 #include "partition/partitioner.h"
 #include "models/encoder/installed_model.h"
@@ -306,14 +309,6 @@ void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& rel
       ->check(CLI::IsMember({"auto", "mpi", "nccl"}))->capture_default_str();
 }
 
-// Under mpirun or srun with several ranks, a dataset file would train once per rank.
-int launchedRanks() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
-    if (const char* v = std::getenv(name)) return std::atoi(v);
-  }
-  return 1;
-}
-
 // Trains on this process's group: a partition folder over MPI (one rank per part), a dataset
 // file over the local group. Returns the exit code.
 int runTrain(int& argc, char**& argv, TrainOptions options, const std::string& log_dir) {
@@ -456,7 +451,7 @@ int run(int argc, char** argv) {
   int demo_ranks = 2;
   CLI::App* demo = app.add_subcommand(
       "demo", "The whole pipeline on the built-in synthetic graph: prepare -> embed -> partition "
-              "-> training on several MPI ranks -> eval");
+              "-> training on several MPI ranks -> eval -> the top 5 items of one test user");
   demo->add_option("--out", demo_dir, "Folder for the dataset, partitions, metrics and checkpoint")
       ->capture_default_str();
   demo->add_option("--ranks", demo_ranks, "MPI ranks (and parts) to train with")
@@ -505,6 +500,13 @@ int run(int argc, char** argv) {
   tokenize->add_option("--max-len", tokenize_max_len, "Truncate to this many ids, [SEP] kept last (0: no limit)")
       ->capture_default_str();
 
+  RecommendArgs recommend_args;
+  CLI::App* recommend_cmd = addRecommendCommand(app, recommend_args);
+  SimilarArgs similar_args;
+  CLI::App* similar_cmd = addSimilarCommand(app, similar_args);
+  ExportArgs export_args;
+  CLI::App* export_cmd = addExportCommand(app, export_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -528,6 +530,12 @@ int run(int argc, char** argv) {
   } else if (*train_cmd) {
     train_options.sampling.relation_fanouts = parseRelationFanouts(relation_fanouts);
     return runTrain(argc, argv, train_options, log_dir);
+  } else if (*recommend_cmd) {
+    return runRecommend(argc, argv, recommend_args);
+  } else if (*similar_cmd) {
+    runSimilar(similar_args);
+  } else if (*export_cmd) {
+    runExport(export_args);
   } else if (*eval_cmd) {
     std::cout << evaluateCheckpoint(eval_dir, eval_ks, exposure_out).dump(2) << std::endl;
   } else if (*embed) {
@@ -593,6 +601,7 @@ int run(int argc, char** argv) {
     const nlohmann::json reloaded = evaluateCheckpoint(checkpoint_dir);
     printMetricsTable("lightgcn", reloaded, reloaded.at("popularity_baseline"),
                       RankingEvalOptions{}.ks);
+    printTopItemsOfOneTestUser(checkpoint_dir, 5, std::cout);
     spdlog::info("outputs in {}/: synthetic.h5 (with /features/lm), parts/, metrics.jsonl, "
                  "checkpoint/, train.out (the training's own table)", demo_dir);
   }

@@ -1,17 +1,12 @@
 // partitionDataset: read, assign, order, measure, write shards + book + manifest atomically.
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
 #include <optional>
 
 #include <spdlog/spdlog.h>
 
+#include "engine/common/atomic_folder.h"
 #include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
 #include "engine/common/progress.h"
@@ -25,8 +20,6 @@
 
 namespace kgrec {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr const char* kManifestFile = "manifest.json";
 constexpr int kManifestFormatVersion = 1;
@@ -44,81 +37,13 @@ class Stopwatch {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-void fsyncDirectory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const int err = errno;
-    if (fd >= 0) ::close(fd);
-    throw Error(fmt::format("cannot sync folder {}: {}", dir.string(), std::strerror(err)));
-  }
-  ::close(fd);
-}
-
-// An output folder that appears complete or not at all: files go into a temporary sibling,
-// which commit() renames onto the final path. --force replaces only a folder that is empty or
-// holds a manifest (an earlier partition), so a mistyped -o never deletes unrelated data.
-class AtomicFolder {
- public:
-  AtomicFolder(const std::string& dir, bool force) {
-    if (dir.empty()) throw ConfigError("the output folder (-o) must not be empty");
-    path_ = fs::path(dir).lexically_normal();
-    if (path_.filename().empty() && path_.has_parent_path()) path_ = path_.parent_path();
-    const fs::path parent = path_.has_parent_path() ? path_.parent_path() : fs::path(".");
-    if (!fs::is_directory(parent)) {
-      throw ConfigError(fmt::format("cannot write {}: folder {} does not exist", path_.string(), parent.string()));
-    }
-    if (fs::exists(path_)) {
-      if (!force) throw ConfigError(fmt::format("{} already exists; remove it or pass --force", path_.string()));
-      if (!fs::is_directory(path_)) {
-        throw ConfigError(fmt::format("{} exists and is not a folder; refusing to replace it", path_.string()));
-      }
-      if (!fs::is_empty(path_) && !fs::exists(path_ / kManifestFile)) {
-        throw ConfigError(fmt::format(
-            "{} is not a kgrec partition folder (no {}); refusing to replace it even with --force",
-            path_.string(), kManifestFile));
-      }
-    }
-    temp_ = path_;
-    temp_ += fmt::format(".tmp.{}", ::getpid());
-    fs::remove_all(temp_);
-    fs::create_directory(temp_);
-  }
-  ~AtomicFolder() {
-    std::error_code ignored;
-    if (!committed_) fs::remove_all(temp_, ignored);
-  }
-  AtomicFolder(const AtomicFolder&) = delete;
-  AtomicFolder& operator=(const AtomicFolder&) = delete;
-
-  std::string file(const std::string& name) const { return (temp_ / name).string(); }
-
-  void commit() {
-    fsyncDirectory(temp_);
-    fs::path old;
-    if (fs::exists(path_)) {
-      old = path_;
-      old += fmt::format(".old.{}", ::getpid());
-      fs::remove_all(old);
-      fs::rename(path_, old);
-    }
-    fs::rename(temp_, path_);
-    committed_ = true;
-    if (!old.empty()) fs::remove_all(old);
-    fsyncDirectory(path_.has_parent_path() ? path_.parent_path() : fs::path("."));
-  }
-
- private:
-  fs::path path_, temp_;
-  bool committed_ = false;
-};
-
 }  // namespace
 
 nlohmann::json partitionDataset(const std::string& dataset_path, const std::string& out_dir,
                                 const PartitionOptions& o) {
   Stopwatch total, lap;
   if (o.parts < 1) throw ConfigError(fmt::format("--parts must be >= 1, got {}", o.parts));
-  AtomicFolder out(out_dir, o.force);
+  AtomicFolder out(out_dir, o.force, kManifestFile, "kgrec partition folder");
   // The summary is cheap and refuses a missing or other-version file before the big read.
   const DatasetSummary summary = readDatasetSummary(dataset_path);
   const std::int64_t num_nodes = summary.num_users + summary.num_items + summary.num_entities;

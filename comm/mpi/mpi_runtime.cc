@@ -80,6 +80,13 @@ MpiRuntime::~MpiRuntime() {
   if (owns_mpi_ && mpiActive()) MPI_Finalize();
 }
 
+int launchedRanks() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  }
+  return 1;
+}
+
 void abortJob(const std::string& message) {
   std::fprintf(stderr, "rank %d: %s\n", worldRank(), message.c_str());
   std::fflush(stderr);

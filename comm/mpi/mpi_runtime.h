@@ -33,6 +33,10 @@ class MpiRuntime {
   int local_size_ = 1;
 };
 
+// The number of ranks the launcher (mpirun, srun) started, from its environment, without
+// initialising MPI: 1 for a process started on its own.
+int launchedRanks();
+
 // Prints "rank R: message" to stderr and ends every rank of the job (MPI_Abort on
 // MPI_COMM_WORLD, exit code 1): a rank that stops alone would leave the others hanging in
 // their next collective. Falls back to std::exit(1) outside MPI.

@@ -63,4 +63,6 @@ void writeFileAtomically(const std::string& path, const std::string& contents) {
   out.commit();
 }
 
+void fsyncDirectory(const std::string& dir) { fsyncPath(dir, true); }
+
 }  // namespace kgrec

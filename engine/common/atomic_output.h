@@ -29,4 +29,7 @@ class AtomicOutput {
 // Writes `contents` to `path` atomically (temporary file, fsync, rename).
 void writeFileAtomically(const std::string& path, const std::string& contents);
 
+// fsyncs a folder, so that the renames into it survive a crash; Error when it cannot.
+void fsyncDirectory(const std::string& dir);
+
 }  // namespace kgrec

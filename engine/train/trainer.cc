@@ -15,8 +15,9 @@
 #include "comm/local_process_group.h"
 #include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
-#include "engine/eval/exposure_table.h"
+#include "engine/train/block_gnn_options.h"
 #include "engine/train/checkpoint.h"
+#include "engine/train/checkpoint_model.h"
 #include "engine/train/distributed_evaluator.h"
 #include "engine/train/epoch_metrics.h"
 #include "engine/train/full_graph_propagation.h"
@@ -65,27 +66,6 @@ std::vector<std::int32_t> relationIds(const std::string& group,
     }
   }
   return ids;
-}
-
-BlockGnnOptions blockGnnOptions(const ModelOptions& o, std::int64_t feature_dim,
-                                std::int64_t num_relations) {
-  BlockGnnOptions mo;
-  mo.model = o.name;
-  mo.dim = o.dim;
-  mo.layers = o.layers;
-  mo.item_input = parseNodeInput(o.features);
-  mo.feature_dim = feature_dim;
-  mo.num_relations = num_relations;
-  mo.num_bases = o.bases > 0 ? o.bases : std::min<std::int64_t>(8, num_relations);
-  return mo;
-}
-
-// A part's owned LM features [num_owned, feature_dim] (0 columns when it has none).
-torch::Tensor ownedFeatures(const Shard& shard) {
-  if (shard.lm.cols == 0) return torch::zeros({shard.num_owned, 0});
-  return torch::from_blob(const_cast<float*>(shard.lm.data.data()),
-                          {shard.num_owned, shard.lm.cols}, torch::kFloat32)
-      .clone();
 }
 
 // The whole ID table by global id [num_nodes, dim], from every rank's owned rows. Collective.
@@ -635,34 +615,7 @@ TrainResult Trainer::run() { return impl_->run(); }
 
 nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64_t> ks,
                                   const std::string& exposure_out) {
-  const CheckpointManifest m = readCheckpointManifest(dir);
-  if (ks.empty()) ks = m.options.run.ks;
-  // The whole dataset as one part, evaluated by this process alone.
-  auto self = std::make_shared<LocalProcessGroup>();
-  const TrainingData data = wholeDatasetAsOnePart(m.dataset, *self, m.options.model.relations);
-  BlockGnn model(blockGnnOptions(m.options.model, m.feature_dim, m.num_relations));
-  torch::load(model, dir + "/model.pt");
-  model->eval();
-  torch::Tensor table;
-  torch::load(table, dir + "/id_embedding.pt");
-  KGREC_CHECK(table.size(0) == data.shard.nodes.numNodes(), "{}: {} embedding rows for {} nodes",
-              dir, table.size(0), data.shard.nodes.numNodes());
-  const Shard& shard = data.shard;
-  const torch::Tensor owned = table.index_select(
-      0, int64Tensor(std::vector<std::int64_t>(shard.global_ids.begin(),
-                                               shard.global_ids.begin() + shard.num_owned)));
-  const FullGraphPropagation propagation(self, shard, data.book, data.stats);
-  const DistributedEvaluator evaluator(self, shard, data.stats, propagation, ks);
-  torch::NoGradGuard no_grad;
-  const RankingEvalResult ranked =
-      evaluator.rankModel(model, propagation.inputs(model, owned, ownedFeatures(shard)));
-  const RankingEvalResult popularity = evaluator.rankPopularity();
-  if (!exposure_out.empty()) {
-    writeExposureTable(exposure_out, evaluator.catalogue(), ranked, popularity);
-  }
-  nlohmann::json metrics = toJson(ranked);
-  metrics["popularity_baseline"] = toJson(popularity);
-  return metrics;
+  return CheckpointModel(dir).evaluate(std::move(ks), exposure_out);
 }
 
 }  // namespace kgrec

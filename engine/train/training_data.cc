@@ -105,4 +105,11 @@ TrainingData loadTrainingData(const std::string& input, ProcessGroup& group,
   return data;
 }
 
+torch::Tensor ownedFeatures(const Shard& shard) {
+  if (shard.lm.cols == 0) return torch::zeros({shard.num_owned, 0});
+  return torch::from_blob(const_cast<float*>(shard.lm.data.data()),
+                          {shard.num_owned, shard.lm.cols}, torch::kFloat32)
+      .clone();
+}
+
 }  // namespace kgrec

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include <torch/types.h>
+
 #include "comm/process_group.h"
 #include "partition/partition_book.h"
 #include "partition/shard.h"
@@ -31,5 +33,8 @@ TrainingData loadTrainingData(const std::string& input, ProcessGroup& group,
 // The whole dataset as one part, owned by part 0 (local ids in reverse Cuthill-McKee order).
 TrainingData wholeDatasetAsOnePart(const std::string& dataset_path, ProcessGroup& group,
                                    const std::string& relations);
+
+// A part's owned LM features [num_owned, feature_dim] (0 columns when it has none).
+torch::Tensor ownedFeatures(const Shard& shard);
 
 }  // namespace kgrec

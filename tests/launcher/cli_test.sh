@@ -111,6 +111,8 @@ check "embed names the missing weights file" contains err.txt "not-a-model/model
 run "$KGREC" demo --out demo --users 300 --items 150 --epochs 2
 check "demo succeeds" test "$rc" -eq 0
 check "demo prints the result table" contains out.txt "lightgcn"
+check "demo shows the top 5 items of a test user" contains out.txt "top 5 items for test user"
+check "demo shows the items' texts" test "$(grep -A5 'top 5 items for test user' out.txt | grep -c 'score')" -eq 5
 check "demo leaves its outputs" test -s demo/metrics.jsonl -a -s demo/checkpoint/checkpoint.json
 check "demo names the seeded test encoder" contains err.txt "seeded test encoder"
 run "$KGREC" embed demo/synthetic.h5 --encoder demo/seeded-test-encoder.pt --vocab demo/synthetic-vocab.txt --max-len 32
