@@ -8,3 +8,6 @@ check() {  # check NAME CONDITION...: runs CONDITION and reports it under NAME
   if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; failures=$((failures + 1)); fi
 }
 contains() { grep -q -- "$2" "$1" 2> /dev/null; }  # contains FILE PATTERN
+run() {  # run CMD...: captures exit code (rc), stdout (out.txt) and stderr (err.txt)
+  "$@" > out.txt 2> err.txt; rc=$?
+}
