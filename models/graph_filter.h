@@ -40,7 +40,7 @@ struct GraphFilterOptions {
   RandomizedSvdOptions svd;                       // its rank is `rank`
   std::vector<double> sharpen = {1.0};            // g's power-basis coefficients
   // "exact", "low-rank" (see above; needs rank <= min(users, items)), or "auto": exact with a
-  // dense P or when h has degree <= 1, low-rank otherwise.
+  // dense P, a Chebyshev basis or when h has degree <= 1, low-rank otherwise.
   std::string higher_powers = "auto";
   // "dense", "factored", or "auto": dense when it fits and costs at most a few times the
   // factored products' arithmetic (dense BLAS runs several times faster per operation).
