@@ -35,6 +35,7 @@
 #include "launcher/export_command.h"
 #include "launcher/recommend_command.h"
 #include "launcher/similar_command.h"
+#include "models/graph_filter.h"
 #include "launcher/stop_signals.h"
 #include "partition/partitioner.h"
 #include "models/encoder/installed_model.h"
@@ -225,8 +226,10 @@ void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& rel
   auto* model = cmd->add_option_group("model");
   model->add_option("--model", o.model.name,
                     "lightgcn (weight-free propagation), sage, rgcn (basis decomposition) or "
-                    "kgat (relation attention, TransR KG loss)")
-      ->check(CLI::IsMember({"lightgcn", "sage", "rgcn", "kgat"}))->capture_default_str();
+                    "kgat (relation attention, TransR KG loss), graph-filter (training-free "
+                    "low-pass filter, fitted instead of trained; --filter)")
+      ->check(CLI::IsMember({"lightgcn", "sage", "rgcn", "kgat", "graph-filter"}))
+      ->capture_default_str();
   model->add_option("--dim", o.model.dim, "Embedding width")->capture_default_str();
   model->add_option("--layers", o.model.layers, "Propagation layers")->capture_default_str();
   model->add_option("--features", o.model.features,
@@ -239,6 +242,26 @@ void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& rel
       ->check(CLI::IsMember({"all", "interactions"}))->capture_default_str();
   model->add_option("--bases", o.model.bases, "rgcn: basis matrices per layer (0: min(8, relations))")
       ->capture_default_str();
+
+  auto* filter = cmd->add_option_group("graph filter (--model graph-filter; docs/graph_filter.md)");
+  filter->add_option("--filter", o.filter.preset, "Preset: gf-cf, turbo-cf, bspm, chebycf")
+      ->check(CLI::IsMember(graphFilterPresetNames()))->capture_default_str();
+  filter->add_option("--filter-ideal-weight", o.filter.ideal_weight,
+                     "Weight of the low-rank ideal low-pass part (0: none; default: the preset's)");
+  filter->add_option("--filter-rank", o.filter.rank, "Rank of the ideal part (default: the preset's)");
+  filter->add_option("--filter-coefficients", o.filter.coefficients,
+                     "The filter polynomial's coefficients in the preset's basis, lowest first")
+      ->delimiter(',');
+  filter->add_option("--filter-sharpen", o.filter.sharpen,
+                     "Polynomial in P applied last (BSPM's sharpening), lowest first")
+      ->delimiter(',');
+  filter->add_option("--filter-item-matrix", o.filter.item_matrix,
+                     "P = R~^T R~ as dense (items^2 floats), factored (two sparse products), or auto")
+      ->check(CLI::IsMember({"auto", "dense", "factored"}))->capture_default_str();
+  filter->add_option("--filter-higher-powers", o.filter.higher_powers,
+                     "Powers of P >= 2: exact (applied to every user), low-rank (through the "
+                     "rank-K eigenpairs: one product with P per user), or auto")
+      ->check(CLI::IsMember({"auto", "exact", "low-rank"}))->capture_default_str();
 
   auto* sampling = cmd->add_option_group("propagation and sampling");
   sampling->add_option("--propagation", o.sampling.propagation,

@@ -11,3 +11,7 @@ contains() { grep -q -- "$2" "$1" 2> /dev/null; }  # contains FILE PATTERN
 # fails_cleanly RC: an error exit, not a crash. kgrec exits 1 on a caller mistake (CLI11's usage
 # errors: 100-115); 3 is an internal exception that escaped, 124 timeout's, >= 128 a signal.
 fails_cleanly() { [ "$1" -ne 0 ] && [ "$1" -ne 3 ] && [ "$1" -lt 124 ]; }
+
+run() {  # run CMD...: captures exit code (rc), stdout (out.txt) and stderr (err.txt)
+  "$@" > out.txt 2> err.txt; rc=$?
+}

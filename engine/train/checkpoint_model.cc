@@ -10,8 +10,24 @@
 
 namespace kgrec {
 
+namespace {
+
+// A graph filter keeps no node vectors: its scores come from the filter itself
+// (engine/train/graph_filter_trainer.h), which only `kgrec eval` reads so far.
+CheckpointManifest readVectorModelManifest(const std::string& dir) {
+  CheckpointManifest m = readCheckpointManifest(dir);
+  if (m.options.model.name == "graph-filter") {
+    throw ConfigError(fmt::format("{}: a graph-filter checkpoint has no node vectors; recommend, "
+                                  "similar and export do not read it yet (kgrec eval does)",
+                                  dir));
+  }
+  return m;
+}
+
+}  // namespace
+
 CheckpointModel::CheckpointModel(const std::string& dir)
-    : manifest_(readCheckpointManifest(dir)),
+    : manifest_(readVectorModelManifest(dir)),
       self_(std::make_shared<LocalProcessGroup>()),
       data_(wholeDatasetAsOnePart(manifest_.dataset, *self_, manifest_.options.model.relations)),
       model_(blockGnnOptions(manifest_.options.model, manifest_.feature_dim,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/common/error.h"
+#include "models/graph_filter.h"
 
 namespace kgrec {
 namespace {
@@ -20,10 +21,32 @@ void oneOf(const std::string& value, std::initializer_list<const char*> allowed,
   throw ConfigError(fmt::format("{} {}: expected one of {}", flag, value, list));
 }
 
+// --model graph-filter is fitted, not trained: what only training has is refused.
+TrainOptions resolveFilterOptions(TrainOptions o) {
+  const FilterOptions& f = o.filter;
+  graphFilterPreset(f.preset);  // ConfigError naming the presets
+  oneOf(f.item_matrix, {"auto", "dense", "factored"}, "--filter-item-matrix");
+  oneOf(f.higher_powers, {"auto", "exact", "low-rank"}, "--filter-higher-powers");
+  if (f.rank < 0) throw ConfigError(fmt::format("--filter-rank must be >= 0, got {}", f.rank));
+  if (!o.run.resume_dir.empty() || o.run.checkpoint_every > 0) {
+    throw ConfigError("--model graph-filter is fitted in one pass, without epochs: there is "
+                      "nothing to resume (--resume) or to checkpoint midway (--ckpt-every)");
+  }
+  if (o.run.device != "cpu") {
+    throw ConfigError(fmt::format("--device {}: --model graph-filter runs on the CPU", o.run.device));
+  }
+  if (!o.optim.kg_loss.empty() && o.optim.kg_loss != "off") {
+    throw ConfigError(fmt::format("--kg-loss {}: --model graph-filter filters the interaction "
+                                  "graph and has no KG loss", o.optim.kg_loss));
+  }
+  o.optim.kg_loss = "off";
+  return o;
+}
+
 }  // namespace
 
 TrainOptions resolveTrainOptions(TrainOptions o) {
-  oneOf(o.model.name, {"lightgcn", "sage", "rgcn", "kgat"}, "--model");
+  oneOf(o.model.name, {"lightgcn", "sage", "rgcn", "kgat", "graph-filter"}, "--model");
   oneOf(o.model.features, {"id", "lm", "both"}, "--features");
   oneOf(o.model.relations, {"all", "interactions"}, "--relations");
   oneOf(o.sampling.propagation, {"auto", "full", "sampled"}, "--propagation");
@@ -46,6 +69,8 @@ TrainOptions resolveTrainOptions(TrainOptions o) {
   if (o.run.checkpoint_every > 0 && o.run.checkpoint_dir.empty()) {
     throw ConfigError("--ckpt-every needs --ckpt DIR, the folder to write the checkpoint to");
   }
+
+  if (o.model.name == "graph-filter") return resolveFilterOptions(o);
 
   SamplingOptions& s = o.sampling;
   if (s.propagation == "auto") s.propagation = o.model.name == "lightgcn" ? "full" : "sampled";

@@ -13,7 +13,9 @@
 namespace kgrec {
 
 struct ModelOptions {
-  std::string name = "lightgcn";  // lightgcn | sage | rgcn | kgat (models/block_gnn.h)
+  // lightgcn | sage | rgcn | kgat (models/block_gnn.h) | graph-filter (training-free,
+  // models/graph_filter.h: fitted in closed form instead of epochs, FilterOptions)
+  std::string name = "lightgcn";
   std::int64_t dim = 64;
   std::int64_t layers = 3;
   std::string features = "id";  // id | lm | both: layer-0 input of items and entities
@@ -76,8 +78,20 @@ struct CommOptions {
   std::string backend = "auto";
 };
 
+// --model graph-filter: a named preset of models/graph_filter.h and a few overrides of it.
+struct FilterOptions {
+  std::string preset = "bspm";  // gf-cf | turbo-cf | bspm | chebycf
+  double ideal_weight = -1.0;   // alpha of the low-rank ideal part; < 0: the preset's
+  std::int64_t rank = 0;        // rank of the ideal part; 0: the preset's
+  std::vector<double> coefficients;  // f's coefficients in the preset's basis; empty: preset's
+  std::vector<double> sharpen;       // g's power-basis coefficients; empty: the preset's
+  std::string item_matrix = "auto";  // auto | dense | factored
+  std::string higher_powers = "auto";  // auto | exact | low-rank
+};
+
 struct TrainOptions {
   ModelOptions model;
+  FilterOptions filter;
   SamplingOptions sampling;
   OptimOptions optim;
   RunOptions run;
@@ -95,7 +109,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunOptions, input, device, eval_
                                                 metrics_out, checkpoint_dir, checkpoint_every,
                                                 resume_dir, quiet)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CommOptions, backend)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, model, sampling, optim, run, comm)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FilterOptions, preset, ideal_weight, rank,
+                                                coefficients, sharpen, item_matrix, higher_powers)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, model, filter, sampling, optim, run,
+                                                comm)
 
 // The options with every "auto"/empty default resolved (propagation, fanouts, kg_loss,
 // kg_batch_size), checked as a whole: ConfigError naming the flag for any bad value or

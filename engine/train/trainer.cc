@@ -21,6 +21,7 @@
 #include "engine/train/distributed_evaluator.h"
 #include "engine/train/epoch_metrics.h"
 #include "engine/train/full_graph_propagation.h"
+#include "engine/train/graph_filter_trainer.h"
 #include "engine/train/losses.h"
 #include "engine/train/sharded_embedding.h"
 #include "engine/train/training_data.h"
@@ -608,13 +609,25 @@ TrainResult Trainer::Impl::run() {
 }
 
 Trainer::Trainer(const TrainOptions& options, std::shared_ptr<ProcessGroup> group,
-                 TrainHooks hooks)
-    : impl_(std::make_unique<Impl>(options, std::move(group), std::move(hooks))) {}
+                 TrainHooks hooks) {
+  if (options.model.name == "graph-filter") {
+    filter_ = std::make_unique<GraphFilterTrainer>(resolveTrainOptions(options), *group);
+  } else {
+    impl_ = std::make_unique<Impl>(options, std::move(group), std::move(hooks));
+  }
+}
 Trainer::~Trainer() = default;
-TrainResult Trainer::run() { return impl_->run(); }
+TrainResult Trainer::run() { return filter_ ? filter_->run() : impl_->run(); }
 
 nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64_t> ks,
                                   const std::string& exposure_out) {
+  const CheckpointManifest m = readCheckpointManifest(dir);
+  if (m.options.model.name == "graph-filter") {
+    if (!exposure_out.empty()) {
+      throw ConfigError("--exposure-out is not available for graph-filter checkpoints yet");
+    }
+    return evaluateGraphFilterCheckpoint(dir, m, ks.empty() ? m.options.run.ks : ks);
+  }
   return CheckpointModel(dir).evaluate(std::move(ks), exposure_out);
 }
 

@@ -33,6 +33,8 @@ struct TrainResult {
   bool stopped = false;  // a stop request ended the run early, after writing the checkpoint
 };
 
+class GraphFilterTrainer;
+
 class Trainer {
  public:
   // Collective over `group`: loads this rank's part of options.run.input, builds the model,
@@ -50,6 +52,7 @@ class Trainer {
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<GraphFilterTrainer> filter_;  // --model graph-filter instead of impl_
 };
 
 // Recomputes the metrics of a checkpoint in this one process, over the whole dataset the run

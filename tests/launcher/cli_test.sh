@@ -12,9 +12,6 @@ unset KGREC_MINILM_DIR
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-run() {  # run CMD...: captures exit code, stdout and stderr
-  "$@" > out.txt 2> err.txt; rc=$?
-}
 
 run "$KGREC" --help
 check "help exits 0" test "$rc" -eq 0

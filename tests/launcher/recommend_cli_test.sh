@@ -13,9 +13,6 @@ MPIRUN=$3
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-run() {  # run CMD...: captures exit code, stdout and stderr
-  "$@" > out.txt 2> err.txt; rc=$?
-}
 
 # 40 users u0..u39 and 30 items i0..i29 with string ids: user u trained on the six items
 # (7u + 5j) mod 30, tested on (7u + 1) mod 30 and on i_new, an item with a text that no one
