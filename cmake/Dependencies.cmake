@@ -73,8 +73,10 @@ endif()
 set(KGREC_HAVE_CUDA OFF)
 if(NOT KGREC_CUDA STREQUAL "OFF")
   if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
-    find_path(NCCL_INCLUDE_DIR nccl.h)
-    find_library(NCCL_LIBRARY nccl)
+    # A CUDA LibTorch has found the toolkit (CUDAToolkit_*); NCCL often sits beside it
+    # (/usr/local/cuda/lib), outside the default search path.
+    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+    find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
     if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
       set(KGREC_HAVE_CUDA ON)
     endif()
