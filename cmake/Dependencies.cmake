@@ -12,6 +12,14 @@ find_package(Threads REQUIRED)
 
 find_package(Torch QUIET)
 kgrec_require(Torch_FOUND "LibTorch" "libtorch-dev")
+# LibTorch's config finds libtorch/libc10 with find_library, system folders first: a second
+# LibTorch (scripts/setup-cuda.sh) beside Debian's must not link half of each.
+foreach(lib TORCH_LIBRARY c10_LIBRARY)
+  if(${lib} AND NOT ${lib} MATCHES "^${TORCH_INSTALL_PREFIX}/")
+    message(FATAL_ERROR "kgrec: LibTorch at ${TORCH_INSTALL_PREFIX}, but ${lib} is ${${lib}}. "
+                        "Put ${TORCH_INSTALL_PREFIX} on CMAKE_PREFIX_PATH (scripts/setup-cuda.sh does).")
+  endif()
+endforeach()
 
 find_package(MPI QUIET COMPONENTS CXX)
 kgrec_require(MPI_CXX_FOUND "MPI (Open MPI)" "libopenmpi-dev openmpi-bin")

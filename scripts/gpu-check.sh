@@ -37,7 +37,7 @@ step() {  # step NAME COMMAND...: runs COMMAND, logs to build-gpu/NAME.log, prin
 }
 mkdir -p build-gpu
 
-prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)') || {
+prefix=$(python3 -c "import torch, os; print(torch.utils.cmake_prefix_path + \";\" + os.path.dirname(torch.__file__))") || {
   echo '{"step": "torch", "ok": false, "error": "python3 cannot import torch (a CUDA LibTorch 2.x is needed)"}'
   exit 1
 }

@@ -29,11 +29,14 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # Installed packages are skipped; pip's cache keeps the wheels (~760 MB) for later clones.
 .venv/bin/pip install --quiet --disable-pip-version-check --no-deps "$TORCH_WHEEL" "${EXTRA_WHEELS[@]}"
-# torch's CMake package, located without importing torch (its Python dependencies are not installed).
-torch_cmake=$(.venv/bin/python -c 'import importlib.util, os
-print(os.path.join(os.path.dirname(importlib.util.find_spec("torch").origin), "share", "cmake"))')
+# The torch package folder, located without importing torch (its Python dependencies are not
+# installed). Its share/cmake holds LibTorch's CMake package; the folder itself is on the prefix
+# path too, because LibTorch's config looks up libtorch.so and libc10.so with find_library, which
+# would otherwise take Debian's 1.13 ones from /usr/lib first.
+torch_root=$(.venv/bin/python -c 'import importlib.util, os
+print(os.path.dirname(importlib.util.find_spec("torch").origin))')
 
 # TORCH_CUDA_ARCH_LIST spares LibTorch's CMake its GPU probe (kgrec has no kernels of its own);
 # 9.0 is the H100/H200 of the GPU machine.
 KGREC_BUILD_DIR=build-cuda exec scripts/setup.sh -DKGREC_CUDA=ON \
-  -DCMAKE_PREFIX_PATH="$torch_cmake" -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
+  -DCMAKE_PREFIX_PATH="$torch_root/share/cmake;$torch_root" -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
