@@ -3,7 +3,8 @@
 # (-DKGREC_CUDA=ON) and builds every target against it and NCCL in build-cuda/ (scripts/setup.sh
 # with another build folder). Safe to re-run. Needs nvcc (the CUDA 13 toolkit with its libraries
 # and NCCL); without it, it says what is missing and exits 77, which CTest's cuda.build reports
-# as skipped. KGREC_JOBS sets the compile jobs (default: one per core).
+# as skipped, as it does with KGREC_CUDA_BUILD=skip. KGREC_JOBS sets the compile jobs (default:
+# one per core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,10 @@ TORCH_WHEEL=torch==2.11.0
 EXTRA_WHEELS=(nvidia-cufile==1.15.1.6 nvidia-cusparselt-cu13==0.8.0 nvidia-nvshmem-cu13==3.4.5)
 CUDA_MAJOR=13
 
+if [ "${KGREC_CUDA_BUILD:-}" = skip ]; then  # for a quick local run of scripts/test.sh
+  echo "kgrec setup-cuda: SKIPPED: KGREC_CUDA_BUILD=skip; the CUDA configuration was not built"
+  exit 77
+fi
 if ! command -v nvcc >/dev/null 2>&1; then
   echo "kgrec setup-cuda: SKIPPED: no nvcc on PATH (the CUDA $CUDA_MAJOR toolkit with NCCL is missing); the CUDA configuration was not built"
   exit 77
