@@ -73,10 +73,10 @@ for b in json.load(sys.stdin)["benchmarks"]:
     line.update({k: v for k, v in b.items() if k.endswith(("GBps", "_ms", "_frac", "_per_second")) or k in ("ranks", "buckets")})
     print(json.dumps(line))' "$1"
 }
-step allreduce_bench timeout 150 mpirun --oversubscribe --bind-to none -np "$ranks" \
-  build-gpu/bench/allreduce_bench --benchmark_filter='AllReduce' --benchmark_format=json \
-  --benchmark_out=build-gpu/allreduce.json --benchmark_out_format=json &&
-  to_lines allreduce < build-gpu/allreduce.json
+# Every rank writes its own --benchmark_out file; rank 0's is the report (the slowest rank's times).
+step allreduce_bench timeout 150 mpirun --oversubscribe --bind-to none -np "$ranks" sh -c \
+  'exec build-gpu/bench/allreduce_bench --benchmark_filter=AllReduce/nccl --benchmark_out_format=json --benchmark_out=build-gpu/allreduce.$OMPI_COMM_WORLD_RANK.json' &&
+  to_lines allreduce < build-gpu/allreduce.0.json
 step encoder_bench timeout 90 build-gpu/bench/encoder_bench --device-cuda \
   --benchmark_out=build-gpu/encoder.json --benchmark_out_format=json &&
   to_lines encoder_cuda < build-gpu/encoder.json
