@@ -12,6 +12,14 @@ find_package(Threads REQUIRED)
 
 find_package(Torch QUIET)
 kgrec_require(Torch_FOUND "LibTorch" "libtorch-dev")
+# LibTorch's config finds libtorch/libc10 with find_library, system folders first: a second
+# LibTorch (scripts/setup-cuda.sh) beside Debian's must not link half of each.
+foreach(lib TORCH_LIBRARY c10_LIBRARY)
+  if(${lib} AND NOT ${lib} MATCHES "^${TORCH_INSTALL_PREFIX}/")
+    message(FATAL_ERROR "kgrec: LibTorch at ${TORCH_INSTALL_PREFIX}, but ${lib} is ${${lib}}. "
+                        "Put ${TORCH_INSTALL_PREFIX} on CMAKE_PREFIX_PATH (scripts/setup-cuda.sh does).")
+  endif()
+endforeach()
 
 find_package(MPI QUIET COMPONENTS CXX)
 kgrec_require(MPI_CXX_FOUND "MPI (Open MPI)" "libopenmpi-dev openmpi-bin")
@@ -73,8 +81,10 @@ endif()
 set(KGREC_HAVE_CUDA OFF)
 if(NOT KGREC_CUDA STREQUAL "OFF")
   if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
-    find_path(NCCL_INCLUDE_DIR nccl.h)
-    find_library(NCCL_LIBRARY nccl)
+    # A CUDA LibTorch has found the toolkit (CUDAToolkit_*); NCCL often sits beside it
+    # (/usr/local/cuda/lib), outside the default search path.
+    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+    find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
     if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
       set(KGREC_HAVE_CUDA ON)
     endif()
@@ -94,6 +104,20 @@ kgrec_require(OpenMP_CXX_FOUND "OpenMP for C++" "libgomp1 (comes with g++)")
 add_library(kgrec_torch INTERFACE)
 target_link_libraries(kgrec_torch INTERFACE ${TORCH_LIBRARIES} OpenMP::OpenMP_CXX)
 target_include_directories(kgrec_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+# LibTorch 2.x ships fmt 12's headers in its include folder, which comes before the system's
+# on the include path; spdlog and libfmt here are the system's fmt (9 on Debian 12). A folder
+# holding only a link to the system's fmt headers goes first, so every TU sees one fmt.
+# (Debian's LibTorch has its headers in /usr/include, beside the system's fmt: nothing to do.)
+list(GET TORCH_INCLUDE_DIRS 0 kgrec_torch_include)
+set(kgrec_fmt_include "${kgrec_torch_include}")
+if(TARGET fmt::fmt)
+  get_target_property(kgrec_fmt_include fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+endif()
+if(EXISTS "${kgrec_torch_include}/fmt" AND NOT kgrec_torch_include STREQUAL kgrec_fmt_include)
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/system-fmt)
+  file(CREATE_LINK ${kgrec_fmt_include}/fmt ${CMAKE_BINARY_DIR}/system-fmt/fmt SYMBOLIC)
+  target_include_directories(kgrec_torch SYSTEM BEFORE INTERFACE ${CMAKE_BINARY_DIR}/system-fmt)
+endif()
 if(KGREC_HAVE_CUDA)
   target_compile_definitions(kgrec_torch INTERFACE KGREC_HAVE_CUDA=1)
   target_include_directories(kgrec_torch SYSTEM INTERFACE ${NCCL_INCLUDE_DIR})

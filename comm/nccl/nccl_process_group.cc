@@ -4,6 +4,7 @@
 
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <spdlog/spdlog.h>
 
 #include "comm/mpi/mpi_check.h"
 
@@ -35,6 +36,21 @@ namespace kgrec {
 
 namespace {
 
+// Destructors cannot throw: a failed CUDA or NCCL call there is logged, not lost.
+void warnIfFailed(cudaError_t rc, const char* call) {
+  if (rc != cudaSuccess) {
+    spdlog::warn("rank {}: {} returned {} ({})", worldRank(), call, static_cast<int>(rc),
+                 cudaGetErrorString(rc));
+  }
+}
+
+void warnIfFailed(ncclResult_t rc, const char* call) {
+  if (rc != ncclSuccess) {
+    spdlog::warn("rank {}: {} returned {} ({})", worldRank(), call, static_cast<int>(rc),
+                 ncclGetErrorString(rc));
+  }
+}
+
 ncclDataType_t reduceType(torch::ScalarType type) {
   switch (type) {
     case torch::kFloat: return ncclFloat32;
@@ -61,7 +77,7 @@ class NcclProcessGroup::NcclWork final : public Work {
     setResult(std::move(result));
     KGREC_CUDA_CHECK(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
   }
-  ~NcclWork() override { cudaEventDestroy(done_); }  // nothing to do about a failure here
+  ~NcclWork() override { warnIfFailed(cudaEventDestroy(done_), "cudaEventDestroy"); }
 
   cudaEvent_t event() const { return done_; }
 
@@ -89,11 +105,14 @@ class NcclProcessGroup::NcclWork final : public Work {
 
 bool NcclProcessGroup::available() {
   int count = 0;
+  // Without a driver or device this fails (cudaErrorNoDevice, cudaErrorInsufficientDriver):
+  // that is the answer "no", not an error. It leaves no sticky error behind.
   return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
 }
 
 NcclProcessGroup::NcclProcessGroup(MPI_Comm comm, int device)
     : ProcessGroup(commRank(comm), commSize(comm)),
+      parent_(comm),
       device_(device),
       stream_(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, device)) {
   ncclUniqueId id;
@@ -103,10 +122,13 @@ NcclProcessGroup::NcclProcessGroup(MPI_Comm comm, int device)
   KGREC_NCCL_CHECK(ncclCommInitRank(&comm_, size(), id, rank()));
 }
 
+std::shared_ptr<ProcessGroup> NcclProcessGroup::duplicate() const {
+  return std::make_shared<NcclProcessGroup>(parent_, device_);
+}
+
 NcclProcessGroup::~NcclProcessGroup() {
-  // Codes are ignored: a destructor cannot report them.
-  cudaStreamSynchronize(stream_.stream());
-  ncclCommDestroy(comm_);
+  warnIfFailed(cudaStreamSynchronize(stream_.stream()), "cudaStreamSynchronize");
+  warnIfFailed(ncclCommDestroy(comm_), "ncclCommDestroy");
 }
 
 void NcclProcessGroup::checkDevice(const torch::Tensor& tensor, const char* operation) const {

@@ -13,6 +13,7 @@
 #include <nccl.h>
 
 #include <functional>
+#include <memory>
 
 #include <c10/cuda/CUDAStream.h>
 
@@ -23,12 +24,16 @@ namespace kgrec {
 class NcclProcessGroup final : public ProcessGroup {
  public:
   // Collective over `comm`: its rank 0 creates the NCCL id and broadcasts it over MPI, then
-  // every rank joins the NCCL communicator on CUDA device `device`.
+  // every rank joins the NCCL communicator on CUDA device `device`. `comm` must outlive the
+  // group (duplicate() uses it again).
   NcclProcessGroup(MPI_Comm comm, int device);
   // Waits for the group's stream, then destroys the communicator.
   ~NcclProcessGroup() override;
 
   std::string backendName() const override { return "nccl"; }
+  // A new NCCL communicator of the same ranks on the same device (its id broadcast over the
+  // MPI communicator this group was made from), with a stream of its own.
+  std::shared_ptr<ProcessGroup> duplicate() const override;
   // True when this process sees a CUDA device.
   static bool available();
 
@@ -53,6 +58,7 @@ class NcclProcessGroup final : public ProcessGroup {
                                            const std::vector<std::int64_t>* send_counts,
                                            const char* operation);
 
+  MPI_Comm parent_;
   int device_;
   ncclComm_t comm_ = nullptr;
   c10::cuda::CUDAStream stream_;

@@ -1,5 +1,7 @@
 // NcclProcessGroup against closed-form values, as process_group_test.cc does for MPI. Needs a
-// CUDA build and one GPU per rank on each node; skips cleanly otherwise.
+// CUDA build and one GPU per rank on each node; skips cleanly otherwise. Every test that needs
+// a GPU has "Gpu" in its name: tests/comm/CMakeLists.txt runs them as CTest entries of their
+// own, reported as skipped where they skip.
 
 #include <gtest/gtest.h>
 
@@ -18,6 +20,11 @@
 namespace kgrec {
 namespace {
 
+constexpr const char* kNoCudaBuild =
+    "built without CUDA and NCCL (the CUDA configuration: scripts/setup-cuda.sh)";
+constexpr const char* kNeedsGpuPerRank =
+    "needs a CUDA device per rank on every node (no device seen, or fewer than the ranks)";
+
 #ifdef KGREC_HAVE_CUDA
 // The same decision on every rank: NCCL needs one GPU per rank on every node.
 bool everyRankHasItsGpu() {
@@ -31,9 +38,9 @@ torch::Tensor onGpu(const torch::Tensor& t) { return t.to(torch::Device(torch::k
 
 TEST(NcclProcessGroup, CollectivesOnGpuTensors) {
 #ifndef KGREC_HAVE_CUDA
-  GTEST_SKIP() << "built without CUDA and NCCL";
+  GTEST_SKIP() << kNoCudaBuild;
 #else
-  if (!everyRankHasItsGpu()) GTEST_SKIP() << "needs one GPU per rank";
+  if (!everyRankHasItsGpu()) GTEST_SKIP() << kNeedsGpuPerRank;
   NcclProcessGroup group(MPI_COMM_WORLD, testing::localRank());
   const int n = group.size();
   const int me = group.rank();
@@ -80,13 +87,37 @@ TEST(NcclProcessGroup, CollectivesOnGpuTensors) {
 #endif
 }
 
+// duplicate(): a second communicator of the same ranks whose collectives do not match the
+// first one's, so two groups can interleave their calls in different orders.
+TEST(NcclProcessGroup, DuplicateIsASeparateGroupOnGpu) {
+#ifndef KGREC_HAVE_CUDA
+  GTEST_SKIP() << kNoCudaBuild;
+#else
+  if (!everyRankHasItsGpu()) GTEST_SKIP() << kNeedsGpuPerRank;
+  NcclProcessGroup group(MPI_COMM_WORLD, testing::localRank());
+  std::shared_ptr<ProcessGroup> copy = group.duplicate();
+  EXPECT_EQ(copy->backendName(), "nccl");
+  EXPECT_EQ(copy->rank(), group.rank());
+  EXPECT_EQ(copy->size(), group.size());
+  const int n = group.size();
+  torch::Tensor a = onGpu(torch::full({3}, group.rank() + 1.0));
+  torch::Tensor b = onGpu(torch::full({5}, 2.0 * (group.rank() + 1)));
+  WorkPtr on_copy = copy->allReduce(b, ReduceOp::kSum);
+  WorkPtr on_group = group.allReduce(a, ReduceOp::kSum);
+  on_group->wait();
+  on_copy->wait();
+  EXPECT_TRUE(torch::equal(a.cpu(), torch::full({3}, n * (n + 1) / 2.0)));
+  EXPECT_TRUE(torch::equal(b.cpu(), torch::full({5}, n * (n + 1) * 1.0)));
+#endif
+}
+
 TEST(MpiProcessGroup, StagesGpuTensorsThroughHostMemory) {
 #ifndef KGREC_HAVE_CUDA
-  GTEST_SKIP() << "built without CUDA";
+  GTEST_SKIP() << kNoCudaBuild;
 #else
   int ok = c10::cuda::device_count() > 0;
   KGREC_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
-  if (!ok) GTEST_SKIP() << "needs a GPU on every rank";
+  if (!ok) GTEST_SKIP() << "needs a CUDA device on every rank (none seen)";
   auto group = testing::worldGroup();
   const int n = group->size();
   // Ranks may share one GPU here: the MPI backend does not mind.

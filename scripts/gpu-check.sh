@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# One command for a GPU machine (../shared/device/README.md: one H100/H200, nvcc 13, LibTorch 2.11
+# with CUDA in its Python, NCCL, Open MPI; no METIS and no network). It builds the CUDA
+# configuration in build-gpu/, runs the GPU tests and prints one JSON line per figure
+# ({"bench": ...}) and per step ({"step": ..., "ok": ...}); meant to finish within 8 minutes.
+#
+#   scripts/gpu-check.sh --fetch   # once, on a CPU machine: the Debian packages the GPU machine
+#                                  # lacks, into .device/debs (git-ignored); carry .device along
+#   scripts/gpu-check.sh           # on the GPU machine, from the repository root
+#
+# NOT RUN YET: no GPU machine was lent when it was written; expect to fix the first run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+DEBS=.device/debs
+# METIS is missing there; CLI11, nlohmann-json and ICU are not in its checked list. Headers and
+# libraries of Debian 12 run on its newer glibc.
+PACKAGES=(libmetis5 libmetis-dev libcli11-dev nlohmann-json3-dev libicu72 libicu-dev)
+
+if [ "${1:-}" = --fetch ]; then
+  set -e
+  mkdir -p "$DEBS"
+  grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
+  (cd "$DEBS" && { apt-get download "${PACKAGES[@]}" || { apt-get update -qq && apt-get download "${PACKAGES[@]}"; }; })
+  ls -1 "$DEBS"
+  exit 0
+fi
+
+start=$SECONDS
+step() {  # step NAME COMMAND...: runs COMMAND, logs to build-gpu/NAME.log, prints a JSON line
+  local name=$1
+  shift
+  "$@" > "build-gpu/$name.log" 2>&1
+  local rc=$?
+  echo "{\"step\": \"$name\", \"ok\": $([ $rc -eq 0 ] && echo true || echo false), \"rc\": $rc, \"elapsed_s\": $((SECONDS - start))}"
+  [ $rc -eq 0 ] || tail -n 30 "build-gpu/$name.log" >&2
+  return $rc
+}
+mkdir -p build-gpu
+
+prefix=$(python3 -c "import torch, os; print(torch.utils.cmake_prefix_path + \";\" + os.path.dirname(torch.__file__))") || {
+  echo '{"step": "torch", "ok": false, "error": "python3 cannot import torch (a CUDA LibTorch 2.x is needed)"}'
+  exit 1
+}
+if [ -d "$DEBS" ]; then
+  mkdir -p /opt/deps
+  for f in "$DEBS"/*.deb; do dpkg -x "$f" /opt/deps; done
+  export LD_LIBRARY_PATH=/opt/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+  prefix="$prefix;/opt/deps/usr"
+fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU') || gpus=0
+echo "{\"step\": \"machine\", \"gpus\": $gpus, \"cores\": $(nproc), \"torch\": \"$(python3 -c 'import torch; print(torch.__version__)')\"}"
+
+step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGREC_CUDA=ON \
+  -DCMAKE_PREFIX_PATH="$prefix" -DTORCH_CUDA_ARCH_LIST=9.0 || exit 1
+# What the GPU figures need first; the rest of the tree last, so a slow build still leaves figures.
+step build_gpu_targets cmake --build build-gpu -j "$(nproc)" --target comm_test allreduce_bench encoder_bench || exit 1
+
+# comm.gpu.*: NCCL collectives and duplicate() (np1; np2 needs two GPUs, else skipped), and the
+# MPI backend staging CUDA tensors through host memory.
+step gpu_tests ctest --test-dir build-gpu -R '^comm\.gpu\.' --output-on-failure
+grep -E 'tests passed|Passed|Skipped|Failed|\*\*\*' build-gpu/gpu_tests.log | sed 's/^/# /'
+
+# Benchmarks as JSON lines: bus bandwidth is the nccl-tests convention (0 on a single rank, where
+# algbw is a local reduction). One rank per GPU, at least one.
+ranks=$((gpus > 0 ? gpus : 1))
+to_lines() {  # Google Benchmark JSON on stdin -> one JSON line per run, tagged with $1
+  python3 -c '
+import json, sys
+for b in json.load(sys.stdin)["benchmarks"]:
+    line = {"bench": sys.argv[1], "name": b["name"], "label": b.get("label", ""),
+            "time": b.get("real_time"), "unit": b.get("time_unit")}
+    line.update({k: v for k, v in b.items() if k.endswith(("GBps", "_ms", "_frac", "_per_second")) or k in ("ranks", "buckets")})
+    print(json.dumps(line))' "$1"
+}
+# Every rank writes its own --benchmark_out file; rank 0's is the report (the slowest rank's times).
+step allreduce_bench timeout 150 mpirun --oversubscribe --bind-to none -np "$ranks" sh -c \
+  'exec build-gpu/bench/allreduce_bench --benchmark_filter=AllReduce/nccl --benchmark_out_format=json --benchmark_out=build-gpu/allreduce.$OMPI_COMM_WORLD_RANK.json' &&
+  to_lines allreduce < build-gpu/allreduce.0.json
+step encoder_bench timeout 90 build-gpu/bench/encoder_bench --device-cuda \
+  --benchmark_out=build-gpu/encoder.json --benchmark_out_format=json &&
+  to_lines encoder_cuda < build-gpu/encoder.json
+
+# Every other target of the CUDA configuration compiles and links.
+left=$((470 - (SECONDS - start)))
+if [ $left -gt 30 ]; then
+  step build_all timeout "$left" cmake --build build-gpu -j "$(nproc)"
+else
+  echo "{\"step\": \"build_all\", \"ok\": false, \"error\": \"not started: under 30 s of the 8 minutes left\"}"
+fi
