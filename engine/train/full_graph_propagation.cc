@@ -2,9 +2,34 @@
 
 #include <cmath>
 
+#include <torch/autograd.h>
+
 #include "engine/train/sharded_embedding.h"
 
 namespace kgrec {
+namespace {
+
+// LightGCN's propagation as one autograd node: forward and backward are both a layer mean,
+// the backward over the transposed graph (halo gradients go back to their owners).
+class LayerMeanFunction : public torch::autograd::Function<LayerMeanFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x,
+                               const FullGraphPropagation* propagation, std::int64_t layers) {
+    ctx->saved_data["propagation"] = reinterpret_cast<std::int64_t>(propagation);
+    ctx->saved_data["layers"] = layers;
+    return propagation->layerMean(x, layers, /*transpose=*/false);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto* propagation =
+        reinterpret_cast<const FullGraphPropagation*>(ctx->saved_data["propagation"].toInt());
+    return {propagation->layerMean(grads[0], ctx->saved_data["layers"].toInt(), true),
+            torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 FullGraphPropagation::FullGraphPropagation(std::shared_ptr<ProcessGroup> group,
                                            const Shard& shard, const PartitionBook& book,
                                            const GraphStats& stats)
@@ -39,28 +64,59 @@ torch::Tensor FullGraphPropagation::inputs(const BlockGnn& model, const torch::T
   const torch::Tensor features = feature_at.numel() > 0
                                      ? owned_features.index_select(0, feature_at)
                                      : torch::zeros({0, owned_features.size(1)});
-  return model->inputs(shard_.num_owned, id_at, owned_ids.index_select(0, id_at), feature_at,
-                       features);
+  // Every owned node has an ID row (ID inputs): the table itself, not a gathered copy.
+  const torch::Tensor id_rows =
+      id_at.numel() == shard_.num_owned ? owned_ids : owned_ids.index_select(0, id_at);
+  return model->inputs(shard_.num_owned, id_at, id_rows, feature_at, features);
 }
 
 torch::Tensor FullGraphPropagation::forward(const BlockGnn& model, const torch::Tensor& h0,
                                             EpochTotals* totals) const {
-  const int rank = group_->rank();
+  const std::int64_t layers = model->options().layers;
+  if (totals) {
+    // Rows out in the forward, their gradients back in the backward; every layer is as wide
+    // as the input.
+    const int rank = group_->rank();
+    const double rows = static_cast<double>(halo_request_.rowsServedToOthers(rank) +
+                                            halo_request_.rowsAskedOfOthers(rank));
+    totals->halo_bytes +=
+        static_cast<double>(layers) * rows * static_cast<double>(h0.size(1) * h0.element_size());
+    totals->sampled_edges += static_cast<double>(layers * block_.csr.values.numel());
+  }
+  if (model->options().model == "lightgcn") return LayerMeanFunction::apply(h0, this, layers);
   torch::Tensor h = h0;
   std::vector<torch::Tensor> per_layer{h};
-  for (std::int64_t l = 0; l < model->options().layers; ++l) {
+  for (std::int64_t l = 0; l < layers; ++l) {
     const torch::Tensor halo = exchange_.fetchWithGradient(halo_request_, h);
-    h = model->layer(l, block_, torch::cat({h, halo}));
+    h = model->layer(l, block_, halo.size(0) == 0 ? h : torch::cat({h, halo}));
     per_layer.push_back(h);
-    if (totals) {
-      // Rows out in the forward, their gradients back in the backward.
-      const double rows = static_cast<double>(halo_request_.rowsServedToOthers(rank) +
-                                              halo_request_.rowsAskedOfOthers(rank));
-      totals->halo_bytes += rows * static_cast<double>(h.size(1) * h.element_size());
-      totals->sampled_edges += static_cast<double>(block_.csr.values.numel());
-    }
   }
   return model->combine(per_layer);
+}
+
+torch::Tensor FullGraphPropagation::layerMean(const torch::Tensor& x, std::int64_t layers,
+                                              bool transpose) const {
+  // The sum accumulates in place over a copy of x, which is also layer 0's input: each layer
+  // reads its input before the sum grows by its output.
+  torch::Tensor sum = x.is_contiguous() ? x.clone() : x.contiguous();
+  torch::Tensor h = sum;
+  for (std::int64_t l = 0; l < layers; ++l) {
+    if (transpose) {
+      // A^T maps the owned rows to the sources (owned, then halo): the halo's rows go back to
+      // their owners, which add them to their own.
+      torch::Tensor src = spmm(block_.csr_t, h);
+      torch::Tensor owned = src.narrow(0, 0, shard_.num_owned);
+      exchange_.pushGradients(halo_request_, src.narrow(0, shard_.num_owned,
+                                                        src.size(0) - shard_.num_owned),
+                              owned);
+      h = owned;
+    } else {
+      const torch::Tensor halo = exchange_.fetch(halo_request_, h);
+      h = spmm(block_.csr, halo.size(0) == 0 ? h : torch::cat({h, halo}));
+    }
+    sum.add_(h);
+  }
+  return sum.div_(static_cast<double>(layers + 1));
 }
 
 }  // namespace kgrec

@@ -4,7 +4,9 @@
 // fetches its halo's rows from their owners, and in backward it sends the halo rows'
 // gradients back to them. Traffic per layer is the halo, which METIS keeps small. On one
 // process the halo is empty and a layer is one sparse product. Training (with autograd) and
-// evaluation (without) run the same code.
+// evaluation (without) run the same code. LightGCN, whose layers are linear and unweighted,
+// takes a path of its own: one autograd node for all layers whose backward runs the
+// transposed layers the same way, instead of an autograd graph over every layer's tables.
 
 #include <cstdint>
 #include <memory>
@@ -42,6 +44,11 @@ class FullGraphPropagation {
   const std::vector<std::int64_t>& ownedNodes() const { return owned_; }
   // An exchange of owned rows by global id, for rows of any owned table.
   const RowExchange& exchange() const { return exchange_; }
+
+  // Collective: mean(x, A x, ..., A^layers x) over the owned rows, each A fetching the halo's
+  // rows first; with `transpose`, the same with A^T, whose halo rows' results are added to
+  // their owners' (the backward of the former). No autograd.
+  torch::Tensor layerMean(const torch::Tensor& x, std::int64_t layers, bool transpose) const;
 
  private:
   std::shared_ptr<ProcessGroup> group_;

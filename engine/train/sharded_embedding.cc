@@ -68,7 +68,9 @@ ShardedEmbedding::Rows ShardedEmbedding::fetch(const torch::Tensor& ids) const {
 ShardedEmbedding::Rows ShardedEmbedding::ownedRows() const {
   Rows out;
   out.all_owned = true;
-  out.rows = table_.detach().clone().requires_grad_(true);
+  // The table itself as the step's leaf (no copy): step() updates it in place only after the
+  // backward that read it.
+  out.rows = table_.detach().requires_grad_(true);
   return out;
 }
 
