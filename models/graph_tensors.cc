@@ -23,16 +23,27 @@ CsrTensors CsrTensors::from(const WeightedCsr& csr, torch::Device device) {
 
 namespace {
 
+// How many entries ahead the source row is prefetched. The rows are gathered at random, so
+// without it every entry waits on memory: on gowalla (dim 64) a product took 43-53 ms on one
+// core, with it 17-27 ms (distance 8: 21-31, 16: 18-27, 24: 17-28, 32: 25-38).
+constexpr std::int64_t kPrefetchDistance = 16;
+
 // One row range of y = A x. Compiled twice (AVX2+FMA and baseline) and picked at load
 // time, so that a portable binary still gets wide vectors where the CPU has them.
 __attribute__((target_clones("arch=haswell", "default"))) void spmmRows(
     const std::int64_t* indptr, const std::int32_t* indices, const float* values,
-    const float* x, float* y, std::int64_t dim, std::int64_t begin,
+    std::int64_t nnz, const float* x, float* y, std::int64_t dim, std::int64_t begin,
     std::int64_t end) {
+  const std::int64_t row_bytes = dim * static_cast<std::int64_t>(sizeof(float));
   for (std::int64_t r = begin; r < end; ++r) {
     float* out = y + r * dim;
     for (std::int64_t d = 0; d < dim; ++d) out[d] = 0.0f;
     for (std::int64_t e = indptr[r]; e < indptr[r + 1]; ++e) {
+      if (e + kPrefetchDistance < nnz) {
+        const auto* ahead = reinterpret_cast<const char*>(
+            x + static_cast<std::int64_t>(indices[e + kPrefetchDistance]) * dim);
+        for (std::int64_t line = 0; line < row_bytes; line += 64) __builtin_prefetch(ahead + line);
+      }
       const float w = values[e];
       const float* in = x + static_cast<std::int64_t>(indices[e]) * dim;
       for (std::int64_t d = 0; d < dim; ++d) out[d] += w * in[d];
@@ -53,7 +64,7 @@ void spmmCpu(const CsrTensors& a, const torch::Tensor& x, torch::Tensor& y) {
       std::max<std::int64_t>(1, a.values.numel() / std::max<std::int64_t>(1, a.num_rows));
   const std::int64_t grain = std::max<std::int64_t>(64, 16384 / avg_degree);
   at::parallel_for(0, a.num_rows, grain, [&](std::int64_t begin, std::int64_t end) {
-    spmmRows(indptr, indices, values, xp, yp, dim, begin, end);
+    spmmRows(indptr, indices, values, a.values.numel(), xp, yp, dim, begin, end);
   });
 }
 
