@@ -102,6 +102,14 @@ message(STATUS "kgrec: CUDA/NCCL path: ${KGREC_HAVE_CUDA}")
 find_package(OpenMP QUIET COMPONENTS CXX)
 kgrec_require(OpenMP_CXX_FOUND "OpenMP for C++" "libgomp1 (comes with g++)")
 add_library(kgrec_torch INTERFACE)
+# A LibTorch from outside the system (PyPI's wheel, scripts/setup-cuda.sh) is built with an older
+# GCC that links parts of its libstdc++ into libtorch_cpu.so, std::filesystem among them. Linked
+# ahead of the system's libstdc++, those copies win symbol lookup and crash this GCC's callers
+# (std::filesystem::remove_all segfaulted in the CUDA tree's tests). The system's libstdc++
+# named first wins it back.
+if(NOT TORCH_INSTALL_PREFIX MATCHES "^/usr/")
+  target_link_libraries(kgrec_torch INTERFACE stdc++)
+endif()
 target_link_libraries(kgrec_torch INTERFACE ${TORCH_LIBRARIES} OpenMP::OpenMP_CXX)
 target_include_directories(kgrec_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 # LibTorch 2.x ships fmt 12's headers in its include folder, which comes before the system's

@@ -7,9 +7,13 @@ cd build
 # Multi-rank tests start their own mpirun; as root (CI, containers) Open MPI needs these.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ctest --output-on-failure -j "$(nproc)" "$@"
-# The CUDA configuration, built above by the test cuda.build (skipped without nvcc): its tests on
-# the CPU, where the GPU ones skip (scripts/gpu-check.sh runs them on a GPU machine).
-if command -v nvcc >/dev/null 2>&1 && [ "${KGREC_CUDA_BUILD:-off}" = on ] && [ -f ../build-cuda/build.ninja ]; then
+# The CUDA configuration, built above by the test cuda.build (skipped without nvcc or with
+# KGREC_CUDA_BUILD=off): its GoogleTest suites on the CPU, in one process and under mpirun, where
+# the GPU cases skip (scripts/gpu-check.sh runs them on a GPU machine). The e2e scripts drive the
+# same sources as in this tree; KGREC_CUDA_TESTS=all runs them there too.
+if command -v nvcc >/dev/null 2>&1 && [ "${KGREC_CUDA_BUILD:-on}" != off ] && [ -f ../build-cuda/build.ninja ]; then
   cd ../build-cuda
-  ctest --output-on-failure -j "$(nproc)" "$@"
+  labels=(-L 'unit|ranks')
+  [ "${KGREC_CUDA_TESTS:-}" = all ] && labels=()
+  ctest --output-on-failure -j "$(nproc)" "${labels[@]}" "$@"
 fi
