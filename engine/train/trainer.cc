@@ -15,6 +15,7 @@
 #include "comm/local_process_group.h"
 #include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
+#include "engine/store/dataset_io.h"
 #include "engine/train/block_gnn_options.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/checkpoint_model.h"
@@ -23,7 +24,6 @@
 #include "engine/train/full_graph_propagation.h"
 #include "engine/train/graph_filter_trainer.h"
 #include "engine/train/losses.h"
-#include "engine/store/dataset_io.h"
 #include "engine/train/sharded_embedding.h"
 #include "engine/train/simgcl.h"
 #include "engine/train/spectral_init.h"
@@ -114,7 +114,7 @@ class Trainer::Impl {
   StepInputs fetchInputs(const std::vector<std::int64_t>& nodes, EpochTotals& totals);
   // One step of the objective (--loss, --ssl) on a batch, plus (--kg-loss sum) the TransR
   // loss of the step's triples.
-  void bprStep(const MiniBatch& batch, EpochTotals& totals);
+  void objectiveStep(const MiniBatch& batch, EpochTotals& totals);
   // One TransR step on the KG triples of KG step `step` (--kg-loss alternate).
   void kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals);
   // Collective: backward of `loss`, gradient all-reduce, `optimizer`'s step, ID rows' step.
@@ -264,7 +264,7 @@ bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochT
         const auto t = Clock::now();
         const MiniBatch batch = sampler_->sampleSeeds(epoch, step);
         totals.sample_wait += secondsSince(t);
-        bprStep(batch, totals);
+        objectiveStep(batch, totals);
         if (agreeToStop(epoch, step + 1, totals)) return false;
       }
     } else {
@@ -275,7 +275,7 @@ bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochT
         const auto t = Clock::now();
         if (!pipeline.next(&batch)) break;
         totals.sample_wait += secondsSince(t);
-        bprStep(batch, totals);
+        objectiveStep(batch, totals);
         if (agreeToStop(epoch, batch.step + 1, totals)) return false;
       }
     }
@@ -310,7 +310,7 @@ Trainer::Impl::StepInputs Trainer::Impl::fetchInputs(const std::vector<std::int6
   return inputs;
 }
 
-void Trainer::Impl::bprStep(const MiniBatch& batch, EpochTotals& totals) {
+void Trainer::Impl::objectiveStep(const MiniBatch& batch, EpochTotals& totals) {
   const std::int64_t sample_bytes = remote_ ? remote_->bytesSent() : 0;
   // With --kg-loss sum the step's triples ride along: their nodes follow the batch's inputs
   // in one fetch.
