@@ -318,24 +318,18 @@ torch::Tensor BlockGnnImpl::layer(std::int64_t l, const BlockTensors& block,
   return l + 1 < options_.layers ? torch::relu(out) : out;
 }
 
-torch::Tensor BlockGnnImpl::finishOutput(const torch::Tensor& combined) const {
-  if (!options_.unit_output) return combined;
-  return torch::nn::functional::normalize(
-      combined, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
-}
-
 torch::Tensor BlockGnnImpl::combine(const std::vector<torch::Tensor>& per_layer) const {
   KGREC_CHECK(!per_layer.empty(), "no layer representations to combine");
-  if (options_.model == "lightgcn") return finishOutput(torch::stack(per_layer).mean(0));
+  if (options_.model == "lightgcn") return torch::stack(per_layer).mean(0);
   if (options_.model == "kgat") {
     std::vector<torch::Tensor> parts{per_layer.front()};
     for (std::size_t l = 1; l < per_layer.size(); ++l) {
       parts.push_back(torch::nn::functional::normalize(
           per_layer[l], torch::nn::functional::NormalizeFuncOptions().p(2).dim(1)));
     }
-    return finishOutput(torch::cat(parts, 1));
+    return torch::cat(parts, 1);
   }
-  return finishOutput(per_layer.back());
+  return per_layer.back();
 }
 
 torch::Tensor BlockGnnImpl::forward(const std::vector<BlockTensors>& blocks,

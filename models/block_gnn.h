@@ -74,9 +74,6 @@ struct BlockGnnOptions {
   std::int64_t feature_dim = 0;           // LM feature width; needed unless item_input is kId
   std::int64_t num_relations = 0;         // rgcn, kgat: relation ids are 0 .. num_relations - 1
   std::int64_t num_bases = 8;             // rgcn: basis matrices per layer (<= num_relations)
-  // Output rows L2-normalised, so that every score (a dot product: training, evaluation,
-  // recommend, similar) is a cosine: the models trained with a cosine objective.
-  bool unit_output = false;
 };
 
 // Called on the output of every layer l (0-based) before it goes on (to the next layer and to
@@ -101,11 +98,8 @@ class BlockGnnImpl : public torch::nn::Module {
   torch::Tensor layer(std::int64_t l, const BlockTensors& block, const torch::Tensor& h_src) const;
   // Width of an output row: dim, or dim * (layers + 1) for kgat's concatenation.
   std::int64_t outputDim() const;
-  // The output rows from the same rows' representations at layers 0..L (through
-  // finishOutput).
+  // The output rows from the same rows' representations at layers 0..L.
   torch::Tensor combine(const std::vector<torch::Tensor>& per_layer) const;
-  // The output rows as scored: normalised with unit_output, else as they are.
-  torch::Tensor finishOutput(const torch::Tensor& combined) const;
   // The output embedding of the last block's first `num_out` destinations, from the input
   // rows of the first block's sources; blocks are input layer first. `hook`, when set, is
   // applied to every layer's output rows (block l's destinations).

@@ -4,9 +4,8 @@
 
 namespace kgrec {
 
-BlockGnnOptions blockGnnOptions(const TrainOptions& options, std::int64_t feature_dim,
+BlockGnnOptions blockGnnOptions(const ModelOptions& o, std::int64_t feature_dim,
                                 std::int64_t num_relations) {
-  const ModelOptions& o = options.model;
   BlockGnnOptions mo;
   mo.model = o.name;
   mo.dim = o.dim;
@@ -15,7 +14,6 @@ BlockGnnOptions blockGnnOptions(const TrainOptions& options, std::int64_t featur
   mo.feature_dim = feature_dim;
   mo.num_relations = num_relations;
   mo.num_bases = o.bases > 0 ? o.bases : std::min<std::int64_t>(8, num_relations);
-  mo.unit_output = options.objective.similarity == "cosine";
   return mo;
 }
 

@@ -9,8 +9,7 @@
 
 namespace kgrec {
 
-// The model of `o.model`, with unit output rows when the objective scores by cosine.
-BlockGnnOptions blockGnnOptions(const TrainOptions& o, std::int64_t feature_dim,
+BlockGnnOptions blockGnnOptions(const ModelOptions& o, std::int64_t feature_dim,
                                 std::int64_t num_relations);
 
 }  // namespace kgrec

@@ -30,7 +30,7 @@ CheckpointModel::CheckpointModel(const std::string& dir)
     : manifest_(readVectorModelManifest(dir)),
       self_(std::make_shared<LocalProcessGroup>()),
       data_(wholeDatasetAsOnePart(manifest_.dataset, *self_, manifest_.options.model.relations)),
-      model_(blockGnnOptions(manifest_.options, manifest_.feature_dim,
+      model_(blockGnnOptions(manifest_.options.model, manifest_.feature_dim,
                              manifest_.num_relations)) {
   torch::load(model_, dir + "/model.pt");
   model_->eval();

@@ -84,7 +84,7 @@ torch::Tensor FullGraphPropagation::forward(const BlockGnn& model, const torch::
     totals->sampled_edges += static_cast<double>(layers * block_.csr.values.numel());
   }
   if (model->options().model == "lightgcn" && !hook) {
-    return model->finishOutput(LayerMeanFunction::apply(h0, this, layers));
+    return LayerMeanFunction::apply(h0, this, layers);
   }
   torch::Tensor h = h0;
   std::vector<torch::Tensor> per_layer{h};

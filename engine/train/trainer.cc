@@ -213,7 +213,7 @@ Trainer::Impl::Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> g
   }
 
   torch::manual_seed(o_.optim.seed);  // the dense weights: the same on every rank and every P
-  model_ = BlockGnn(blockGnnOptions(o_, shard.lm.cols,
+  model_ = BlockGnn(blockGnnOptions(o_.model, shard.lm.cols,
                                     static_cast<std::int64_t>(shard.relation_names.size())));
   features_ = ownedFeatures(shard);
   feature_exchange_ = std::make_unique<RowExchange>(

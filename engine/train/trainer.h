@@ -1,12 +1,10 @@
 #pragma once
-// kgrec's one trainer: training of a BlockGnn by the objective's loss (BPR, sampled softmax or
-// the cosine contrastive loss, optionally with SimGCL's views: docs/objectives.md; and kgat's
-// TransR) on one process or P ranks, by sampled blocks or full-graph propagation, over any
-// ProcessGroup. Every rank trains its part of the graph (a dataset file is one part); the
-// global batch of a step does not depend on P, the dense gradients are all-reduced and the
-// ID-embedding rows live with their owners, so P = 1, 2, 4 follow the same trajectory
-// (docs/distributed.md). Rank 0 writes the metrics lines (docs/metrics_lines.md) and the
-// checkpoint (engine/train/checkpoint.h).
+// kgrec's one trainer: BPR (and kgat's TransR) training of a BlockGnn on one process or P
+// ranks, by sampled blocks or full-graph propagation, over any ProcessGroup. Every rank trains
+// its part of the graph (a dataset file is one part); the global batch of a step does not
+// depend on P, the dense gradients are all-reduced and the ID-embedding rows live with their
+// owners, so P = 1, 2, 4 follow the same trajectory (docs/distributed.md). Rank 0 writes the
+// metrics lines (docs/metrics_lines.md) and the checkpoint (engine/train/checkpoint.h).
 
 #include <functional>
 #include <memory>
