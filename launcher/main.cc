@@ -307,6 +307,37 @@ void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& rel
       ->capture_default_str();
   optim->add_option("--seed", o.optim.seed, "Seed of initialisation and sampling")->capture_default_str();
 
+  auto* objective = cmd->add_option_group("objective (docs/objectives.md)");
+  objective->add_option("--loss", o.objective.loss,
+                        "bpr (pairwise, per negative), softmax (sampled softmax / InfoNCE over "
+                        "the global batch's positives and the --negatives), ccl (SimpleX's "
+                        "cosine contrastive loss)")
+      ->check(CLI::IsMember({"bpr", "softmax", "ccl"}))->capture_default_str();
+  objective->add_option("--similarity", o.objective.similarity,
+                        "softmax's score: dot or cosine (default cosine; bpr scores by dot, ccl "
+                        "by cosine)")
+      ->check(CLI::IsMember({"dot", "cosine"}));
+  objective->add_option("--temperature", o.objective.temperature,
+                        "softmax: logits are scores / temperature")->capture_default_str();
+  objective->add_option("--margin", o.objective.margin,
+                        "ccl: a negative counts once its cosine exceeds this")->capture_default_str();
+  objective->add_option("--negative-weight", o.objective.negative_weight,
+                        "ccl: weight of the negatives' mean term")->capture_default_str();
+  objective->add_option("--ssl", o.objective.ssl,
+                        "Self-supervised regulariser: none, or simgcl (InfoNCE between two "
+                        "noise-perturbed views of the propagation, on the batch's users and items)")
+      ->check(CLI::IsMember({"none", "simgcl"}))->capture_default_str();
+  objective->add_option("--ssl-weight", o.objective.ssl_weight, "simgcl: weight of its loss")
+      ->capture_default_str();
+  objective->add_option("--ssl-eps", o.objective.ssl_eps,
+                        "simgcl: norm of the noise added to every layer's rows")->capture_default_str();
+  objective->add_option("--ssl-temperature", o.objective.ssl_temperature,
+                        "simgcl: temperature of its InfoNCE")->capture_default_str();
+  objective->add_option("--init", o.objective.init,
+                        "ID embeddings' start: normal (N(0, 0.1^2)) or svd (users' and items' "
+                        "rows from a randomized SVD of the normalised interaction matrix)")
+      ->check(CLI::IsMember({"normal", "svd"}))->capture_default_str();
+
   auto* run = cmd->add_option_group("run");
   run->add_option("--device", o.run.device, "cpu, cuda or cuda:N")->capture_default_str();
   run->add_option("--eval-every", o.run.eval_every,

@@ -333,13 +333,15 @@ torch::Tensor BlockGnnImpl::combine(const std::vector<torch::Tensor>& per_layer)
 }
 
 torch::Tensor BlockGnnImpl::forward(const std::vector<BlockTensors>& blocks,
-                                    const torch::Tensor& h0, std::int64_t num_out) const {
+                                    const torch::Tensor& h0, std::int64_t num_out,
+                                    const LayerHook& hook) const {
   KGREC_CHECK(static_cast<std::int64_t>(blocks.size()) == options_.layers,
               "{} blocks for {} layers", blocks.size(), options_.layers);
   std::vector<torch::Tensor> per_layer{h0.narrow(0, 0, num_out)};
   torch::Tensor h = h0;
   for (std::int64_t l = 0; l < options_.layers; ++l) {
     h = layer(l, blocks[l], h);
+    if (hook) h = hook(l, h);
     per_layer.push_back(h.narrow(0, 0, num_out));
   }
   return combine(per_layer);

@@ -23,6 +23,7 @@
 // and handed in as rows (engine/train/sharded_embedding.h).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,10 @@ struct BlockGnnOptions {
   std::int64_t num_bases = 8;             // rgcn: basis matrices per layer (<= num_relations)
 };
 
+// Called on the output of every layer l (0-based) before it goes on (to the next layer and to
+// combine()); returns the rows to use instead. SimGCL's noise is one (engine/train/simgcl.h).
+using LayerHook = std::function<torch::Tensor(std::int64_t layer, const torch::Tensor& h)>;
+
 class BlockGnnImpl : public torch::nn::Module {
  public:
   explicit BlockGnnImpl(const BlockGnnOptions& options);
@@ -96,9 +101,10 @@ class BlockGnnImpl : public torch::nn::Module {
   // The output rows from the same rows' representations at layers 0..L.
   torch::Tensor combine(const std::vector<torch::Tensor>& per_layer) const;
   // The output embedding of the last block's first `num_out` destinations, from the input
-  // rows of the first block's sources; blocks are input layer first.
+  // rows of the first block's sources; blocks are input layer first. `hook`, when set, is
+  // applied to every layer's output rows (block l's destinations).
   torch::Tensor forward(const std::vector<BlockTensors>& blocks, const torch::Tensor& h0,
-                        std::int64_t num_out) const;
+                        std::int64_t num_out, const LayerHook& hook = {}) const;
 
   // rgcn, layer l: the bases V [num_bases, dim, dim] (a message is h V_b), the coefficients
   // a [num_relations, num_bases], and the self-loop term.

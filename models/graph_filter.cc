@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include "engine/common/error.h"
+#include "models/normalized_interactions.h"
 
 namespace kgrec {
 namespace {
@@ -129,40 +130,10 @@ void GraphFilter::build(const Csr& user_items, TruncatedSvd svd) {
   torch::NoGradGuard no_grad;
   // R~ and its transpose, with D_u^-1/2 and D_i^-1/2 folded into the values.
   const std::int64_t nnz = user_items.numEdges();
-  std::vector<std::int64_t> item_degree(num_items_, 0);
-  for (std::int32_t i : user_items.indices) {
-    KGREC_CHECK(i >= 0 && i < num_items_, "graph filter: item {} out of [0, {})", i, num_items_);
-    ++item_degree[i];
-  }
-  auto inverseSqrt = [](std::int64_t d) { return d > 0 ? 1.0f / std::sqrt(static_cast<float>(d)) : 0.0f; };
-  std::vector<float> values(nnz);
-  std::vector<std::int64_t> t_indptr(num_items_ + 1, 0);
-  for (std::int64_t i = 0; i < num_items_; ++i) t_indptr[i + 1] = t_indptr[i] + item_degree[i];
-  std::vector<std::int32_t> t_indices(nnz);
-  std::vector<float> t_values(nnz);
-  std::vector<std::int64_t> fill(t_indptr.begin(), t_indptr.end() - 1);
-  for (std::int64_t u = 0; u < num_users_; ++u) {
-    const float du = inverseSqrt(user_items.degree(u));
-    for (std::int64_t e = user_items.indptr[u]; e < user_items.indptr[u + 1]; ++e) {
-      const std::int32_t i = user_items.indices[e];
-      values[e] = du * inverseSqrt(item_degree[i]);
-      const std::int64_t slot = fill[i]++;
-      t_indices[slot] = static_cast<std::int32_t>(u);
-      t_values[slot] = values[e];
-    }
-  }
-  auto tensors = [](const std::vector<std::int64_t>& indptr, const std::vector<std::int32_t>& indices,
-                    const std::vector<float>& vals, std::int64_t rows, std::int64_t cols) {
-    CsrTensors t;
-    t.indptr = torch::tensor(indptr, torch::kInt64);
-    t.indices = torch::tensor(indices, torch::kInt32);
-    t.values = torch::tensor(vals, torch::kFloat32);
-    t.num_rows = rows;
-    t.num_cols = cols;
-    return t;
-  };
-  user_items_ = tensors(user_items.indptr, user_items.indices, values, num_users_, num_items_);
-  item_users_ = tensors(t_indptr, t_indices, t_values, num_items_, num_users_);
+  NormalizedInteractions normalized = normalizedInteractions(user_items, num_items_);
+  const std::vector<std::int64_t> item_degree = std::move(normalized.item_degree);
+  user_items_ = std::move(normalized.user_items);
+  item_users_ = std::move(normalized.item_users);
 
   const std::int64_t dense_bytes = denseItemMatrixBytes(num_items_);
   const std::int64_t limit = o.dense_limit_bytes > 0 ? o.dense_limit_bytes : availableMemoryBytes() / 2;
@@ -261,7 +232,7 @@ void GraphFilter::build(const Csr& user_items, TruncatedSvd svd) {
   if (o.ideal_weight > 0.0) {
     std::vector<float> scale_in(num_items_), scale_out(num_items_);
     for (std::int64_t i = 0; i < num_items_; ++i) {
-      scale_in[i] = inverseSqrt(item_degree[i]);
+      scale_in[i] = inverseSqrtDegree(item_degree[i]);
       scale_out[i] = std::sqrt(static_cast<float>(item_degree[i]));
     }
     gather.push_back(v * torch::tensor(scale_in).unsqueeze(1));

@@ -8,12 +8,12 @@
 namespace kgrec {
 namespace {
 
-// Every field, named once: the tensor layout follows this list.
+// Every field, named once: the tensor layout follows this list (new fields go last).
 template <typename Totals, typename Visit>
 void forEachField(Totals& t, Visit visit) {
   for (auto* field : {&t.loss_sum, &t.seeds, &t.kg_loss_sum, &t.kg_triples, &t.id_bytes,
                       &t.feature_bytes, &t.halo_bytes, &t.sample_bytes, &t.sampled_edges,
-                      &t.sample_wait, &t.exchange, &t.compute, &t.allreduce}) {
+                      &t.sample_wait, &t.exchange, &t.compute, &t.allreduce, &t.ssl_loss_sum}) {
     visit(*field);
   }
 }
@@ -31,18 +31,21 @@ EpochTotals EpochTotals::fromTensor(const torch::Tensor& tensor) {
   const torch::Tensor cpu = tensor.to(torch::kCPU, torch::kFloat64).contiguous();
   std::int64_t fields = 0;
   forEachField(t, [&](double&) { ++fields; });
-  if (cpu.dim() != 1 || cpu.size(0) != fields) {
+  // Fields appended since the checkpoint was written stay 0.
+  constexpr std::int64_t kFirstLayoutFields = 13;
+  if (cpu.dim() != 1 || cpu.size(0) > fields || cpu.size(0) < kFirstLayoutFields) {
     throw FormatError(fmt::format("epoch totals have {} values, this kgrec expects {}",
                                   cpu.numel(), fields));
   }
   const double* v = cpu.data_ptr<double>();
-  forEachField(t, [&](double& field) { field = *v++; });
+  const double* end = v + cpu.numel();
+  forEachField(t, [&](double& field) { if (v != end) field = *v++; });
   return t;
 }
 
 nlohmann::json epochMetricsLine(ProcessGroup& group, std::int64_t epoch, const EpochTotals& totals,
                                 double seconds, std::int64_t steps, std::int64_t dense_bytes,
-                                bool has_kg_loss) {
+                                bool has_kg_loss, bool has_ssl_loss) {
   torch::Tensor summed = totals.toTensor();
   group.allReduce(summed)->wait();
   const EpochTotals sum = EpochTotals::fromTensor(summed);
@@ -68,6 +71,7 @@ nlohmann::json epochMetricsLine(ProcessGroup& group, std::int64_t epoch, const E
         {"compute", sum.compute / world},
         {"allreduce", sum.allreduce / world}}}};
   if (has_kg_loss) line["kg_loss"] = sum.kg_loss_sum / std::max(1.0, sum.kg_triples);
+  if (has_ssl_loss) line["ssl_loss"] = sum.ssl_loss_sum / std::max(1.0, sum.seeds);
   return line;
 }
 

@@ -27,17 +27,19 @@ struct EpochTotals {
   double exchange = 0;         // seconds fetching rows and pushing their gradients
   double compute = 0;          // seconds of forward and backward
   double allreduce = 0;        // seconds finishing the gradient all-reduce and stepping
+  double ssl_loss_sum = 0;     // --ssl: the contrastive loss summed over this rank's seeds
 
-  // The fields in a fixed order, for an all-reduce or a checkpoint, and back.
+  // The fields in a fixed order, for an all-reduce or a checkpoint, and back (a checkpoint
+  // from before a field was appended reads it as 0).
   torch::Tensor toTensor() const;
   static EpochTotals fromTensor(const torch::Tensor& tensor);
 };
 
 // Collective: the metrics line of epoch `epoch` (numbered from 1) from every rank's totals.
 // `dense_bytes` is the size of the all-reduced gradients of one step, `steps` the steps of
-// the epoch.
+// the epoch. "kg_loss" and "ssl_loss" are in the line when the run has them.
 nlohmann::json epochMetricsLine(ProcessGroup& group, std::int64_t epoch, const EpochTotals& totals,
                                 double seconds, std::int64_t steps, std::int64_t dense_bytes,
-                                bool has_kg_loss);
+                                bool has_kg_loss, bool has_ssl_loss = false);
 
 }  // namespace kgrec

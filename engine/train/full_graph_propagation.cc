@@ -71,7 +71,7 @@ torch::Tensor FullGraphPropagation::inputs(const BlockGnn& model, const torch::T
 }
 
 torch::Tensor FullGraphPropagation::forward(const BlockGnn& model, const torch::Tensor& h0,
-                                            EpochTotals* totals) const {
+                                            EpochTotals* totals, const LayerHook& hook) const {
   const std::int64_t layers = model->options().layers;
   if (totals) {
     // Rows out in the forward, their gradients back in the backward; every layer is as wide
@@ -83,12 +83,15 @@ torch::Tensor FullGraphPropagation::forward(const BlockGnn& model, const torch::
         static_cast<double>(layers) * rows * static_cast<double>(h0.size(1) * h0.element_size());
     totals->sampled_edges += static_cast<double>(layers * block_.csr.values.numel());
   }
-  if (model->options().model == "lightgcn") return LayerMeanFunction::apply(h0, this, layers);
+  if (model->options().model == "lightgcn" && !hook) {
+    return LayerMeanFunction::apply(h0, this, layers);
+  }
   torch::Tensor h = h0;
   std::vector<torch::Tensor> per_layer{h};
   for (std::int64_t l = 0; l < layers; ++l) {
     const torch::Tensor halo = exchange_.fetchWithGradient(halo_request_, h);
     h = model->layer(l, block_, halo.size(0) == 0 ? h : torch::cat({h, halo}));
+    if (hook) h = hook(l, h);
     per_layer.push_back(h);
   }
   return model->combine(per_layer);

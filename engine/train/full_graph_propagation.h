@@ -36,9 +36,11 @@ class FullGraphPropagation {
                        const torch::Tensor& owned_features) const;
   // Collective: the owned nodes' output rows [num_owned, model->outputDim()] from their layer-0
   // rows; differentiable when grad mode is on (then its backward is collective too). Adds the
-  // halo traffic and edges to `totals` when given.
+  // halo traffic and edges to `totals` when given. `hook`, when set, is applied to every
+  // layer's owned output rows (in ownedNodes() order) before the next layer fetches its halo;
+  // LightGCN then takes the per-layer path instead of its fused one.
   torch::Tensor forward(const BlockGnn& model, const torch::Tensor& h0,
-                        EpochTotals* totals = nullptr) const;
+                        EpochTotals* totals = nullptr, const LayerHook& hook = {}) const;
 
   // Owned nodes by local id (global ids).
   const std::vector<std::int64_t>& ownedNodes() const { return owned_; }

@@ -1,5 +1,7 @@
 #include "engine/train/train_options.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "engine/common/error.h"
@@ -21,8 +23,54 @@ void oneOf(const std::string& value, std::initializer_list<const char*> allowed,
   throw ConfigError(fmt::format("{} {}: expected one of {}", flag, value, list));
 }
 
+// A finite value strictly above `above` (or, with `or_equal`, at least it).
+void atLeast(double v, double above, bool or_equal, const char* flag) {
+  if (!std::isfinite(v) || v < above || (!or_equal && v == above)) {
+    throw ConfigError(fmt::format("{} must be {} {}, got {}", flag, or_equal ? ">=" : ">", above, v));
+  }
+}
+
+// --similarity's default: the one similarity bpr and ccl take, cosine for softmax.
+std::string defaultSimilarity(const std::string& loss) { return loss == "bpr" ? "dot" : "cosine"; }
+
+// The loss, its similarity and the regulariser (docs/objectives.md).
+ObjectiveOptions resolveObjective(ObjectiveOptions b) {
+  oneOf(b.loss, {"bpr", "softmax", "ccl"}, "--loss");
+  oneOf(b.ssl, {"none", "simgcl"}, "--ssl");
+  oneOf(b.init, {"normal", "svd"}, "--init");
+  if (b.similarity.empty()) b.similarity = defaultSimilarity(b.loss);
+  oneOf(b.similarity, {"dot", "cosine"}, "--similarity");
+  if (b.loss == "bpr" && b.similarity != "dot") {
+    throw ConfigError(fmt::format("--similarity {}: --loss bpr scores by the dot product; "
+                                  "cosine applies to --loss softmax", b.similarity));
+  }
+  if (b.loss == "ccl" && b.similarity != "cosine") {
+    throw ConfigError(fmt::format("--similarity {}: --loss ccl is the cosine contrastive loss; "
+                                  "it scores by cosine only", b.similarity));
+  }
+  atLeast(b.temperature, 0.0, false, "--temperature");
+  if (!std::isfinite(b.margin) || b.margin < -1.0 || b.margin > 1.0) {
+    throw ConfigError(fmt::format("--margin must be a cosine in [-1, 1], got {}", b.margin));
+  }
+  atLeast(b.negative_weight, 0.0, true, "--negative-weight");
+  atLeast(b.ssl_weight, 0.0, true, "--ssl-weight");
+  atLeast(b.ssl_eps, 0.0, true, "--ssl-eps");
+  atLeast(b.ssl_temperature, 0.0, false, "--ssl-temperature");
+  return b;
+}
+
 // --model graph-filter is fitted, not trained: what only training has is refused.
 TrainOptions resolveFilterOptions(TrainOptions o) {
+  const ObjectiveOptions& b = o.objective;
+  for (const auto& [given, flag] : {std::pair{b.loss != "bpr", "--loss"},
+                                    std::pair{!b.similarity.empty(), "--similarity"},
+                                    std::pair{b.ssl != "none", "--ssl"},
+                                    std::pair{b.init != "normal", "--init"}}) {
+    if (given) {
+      throw ConfigError(fmt::format("{} applies to trained models; --model graph-filter is "
+                                    "fitted in closed form, without a loss", flag));
+    }
+  }
   const FilterOptions& f = o.filter;
   graphFilterPreset(f.preset);  // ConfigError naming the presets
   oneOf(f.item_matrix, {"auto", "dense", "factored"}, "--filter-item-matrix");
@@ -100,6 +148,7 @@ TrainOptions resolveTrainOptions(TrainOptions o) {
                                   op.kg_loss, o.model.name));
   }
   if (op.kg_batch_size == 0) op.kg_batch_size = op.batch_size;
+  o.objective = resolveObjective(o.objective);
 
   const bool cuda = o.run.device.rfind("cuda", 0) == 0;
   if (o.run.device != "cpu" && !cuda) {
@@ -117,7 +166,10 @@ nlohmann::json trajectoryOptions(const TrainOptions& o) {
   for (const char* key : {"threads", "queue_batches"}) sampling.erase(key);
   nlohmann::json optim = o.optim;
   optim.erase("epochs");
-  return {{"model", o.model}, {"sampling", sampling}, {"optim", optim}};
+  // A checkpoint from before the objective options reads them as their defaults.
+  ObjectiveOptions objective = o.objective;
+  if (objective.similarity.empty()) objective.similarity = defaultSimilarity(objective.loss);
+  return {{"model", o.model}, {"sampling", sampling}, {"optim", optim}, {"objective", objective}};
 }
 
 }  // namespace kgrec

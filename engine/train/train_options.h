@@ -59,6 +59,29 @@ struct OptimOptions {
   std::uint64_t seed = 2020;
 };
 
+// The training objective (docs/objectives.md): the loss on a batch's (user, positive,
+// negatives), an optional self-supervised regulariser, and the ID embeddings' initialisation.
+struct ObjectiveOptions {
+  // bpr: softplus(s(u, n) - s(u, p)) per negative; softmax: sampled softmax / InfoNCE of the
+  // positive against the global batch's other positives and the sampled negatives; ccl:
+  // SimpleX's cosine contrastive loss.
+  std::string loss = "bpr";
+  // dot | cosine: s(u, i) of softmax. Empty: dot for bpr, cosine for softmax and ccl (the
+  // only ones they take).
+  std::string similarity;
+  double temperature = 0.2;      // softmax: logits s / temperature
+  double margin = 0.4;           // ccl: negatives count only above this cosine
+  double negative_weight = 1.0;  // ccl: weight of the negatives' mean term
+  // none | simgcl: InfoNCE between two noise-perturbed views of the propagation.
+  std::string ssl = "none";
+  double ssl_weight = 0.01;
+  double ssl_eps = 0.1;          // norm of the noise added to every layer's rows
+  double ssl_temperature = 0.2;
+  // normal: N(0, 0.1^2) rows; svd: users' and items' rows from the top singular vectors of
+  // the normalised interaction matrix (entities keep normal rows).
+  std::string init = "normal";
+};
+
 struct RunOptions {
   std::string input;  // a dataset file (one process) or a partition folder (one rank per part)
   std::string device = "cpu";
@@ -94,6 +117,7 @@ struct TrainOptions {
   FilterOptions filter;
   SamplingOptions sampling;
   OptimOptions optim;
+  ObjectiveOptions objective;
   RunOptions run;
   CommOptions comm;
 };
@@ -105,23 +129,26 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SamplingOptions, propagation, fa
                                                 remote_neighbours, queue_batches)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimOptions, epochs, batch_size, lr, l2,
                                                 kg_loss, kg_batch_size, seed)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ObjectiveOptions, loss, similarity, temperature,
+                                                margin, negative_weight, ssl, ssl_weight, ssl_eps,
+                                                ssl_temperature, init)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunOptions, input, device, eval_every, ks,
                                                 metrics_out, checkpoint_dir, checkpoint_every,
                                                 resume_dir, quiet)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CommOptions, backend)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FilterOptions, preset, ideal_weight, rank,
                                                 coefficients, sharpen, item_matrix, higher_powers)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, model, filter, sampling, optim, run,
-                                                comm)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainOptions, model, filter, sampling, optim,
+                                                objective, run, comm)
 
 // The options with every "auto"/empty default resolved (propagation, fanouts, kg_loss,
-// kg_batch_size), checked as a whole: ConfigError naming the flag for any bad value or
+// kg_batch_size, similarity), checked as a whole: ConfigError naming the flag for any bad value or
 // combination. What depends on the data (relations present, KG triples) is checked by the
 // trainer.
 TrainOptions resolveTrainOptions(TrainOptions options);
 
-// The options that decide a run's trajectory (model, sampling and optimisation, except the
-// epoch count and the sampling threads): a resumed run must have the checkpoint's.
+// The options that decide a run's trajectory (model, sampling, optimisation and objective,
+// except the epoch count and the sampling threads): a resumed run must have the checkpoint's.
 nlohmann::json trajectoryOptions(const TrainOptions& options);
 
 }  // namespace kgrec

@@ -15,6 +15,7 @@
 #include "comm/local_process_group.h"
 #include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
+#include "engine/store/dataset_io.h"
 #include "engine/train/block_gnn_options.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/checkpoint_model.h"
@@ -24,6 +25,8 @@
 #include "engine/train/graph_filter_trainer.h"
 #include "engine/train/losses.h"
 #include "engine/train/sharded_embedding.h"
+#include "engine/train/simgcl.h"
+#include "engine/train/spectral_init.h"
 #include "engine/train/training_data.h"
 #include "models/block_gnn.h"
 #include "sampler/batch_pipeline.h"
@@ -98,6 +101,7 @@ class Trainer::Impl {
 
  private:
   bool full() const { return o_.sampling.propagation == "full"; }
+  bool simgcl() const { return o_.objective.ssl == "simgcl"; }
   // Runs steps [first_step, steps) of `epoch`; false when a stop request ended it early (the
   // checkpoint is then written).
   bool runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTotals& totals);
@@ -108,8 +112,9 @@ class Trainer::Impl {
   // Collective: the layer-0 rows of `nodes` (global ids), fetching ID rows and features from
   // their owners (sampled propagation).
   StepInputs fetchInputs(const std::vector<std::int64_t>& nodes, EpochTotals& totals);
-  // One BPR step on a batch, plus (--kg-loss sum) the TransR loss of the step's triples.
-  void bprStep(const MiniBatch& batch, EpochTotals& totals);
+  // One step of the objective (--loss, --ssl) on a batch, plus (--kg-loss sum) the TransR
+  // loss of the step's triples.
+  void objectiveStep(const MiniBatch& batch, EpochTotals& totals);
   // One TransR step on the KG triples of KG step `step` (--kg-loss alternate).
   void kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals);
   // Collective: backward of `loss`, gradient all-reduce, `optimizer`'s step, ID rows' step.
@@ -217,6 +222,22 @@ Trainer::Impl::Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> g
   adam.lr = o_.optim.lr;
   ids_ = std::make_unique<ShardedEmbedding>(group_, data_.book, rank_, o_.model.dim, kInitStd,
                                             o_.optim.seed, adam);
+  if (o_.objective.init == "svd") {
+    // Every rank factors the whole training split alike and keeps its own rows.
+    const auto t = Clock::now();
+    const Dataset whole = readDataset(data_.dataset_path);
+    const SpectralRows spectral =
+        spectralRows(whole.train, whole.nodes, o_.model.dim, kInitStd, o_.optim.seed);
+    std::vector<std::int64_t> owned(ids_->table().size(0));
+    for (std::size_t local = 0; local < owned.size(); ++local) {
+      owned[local] = data_.book.globalId(shard.part, static_cast<std::int64_t>(local));
+    }
+    applySpectralRows(spectral, shard.nodes, owned, ids_->table());
+    if (rank_ == 0 && !o_.run.quiet) {
+      spdlog::info("--init svd: users' and items' rows from a rank-{} SVD of the normalised "
+                   "interactions ({:.2f}s)", o_.model.dim, secondsSince(t));
+    }
+  }
   std::vector<torch::Tensor> dense = model_->parameters();
   if (!dense.empty()) {
     GradientSynchronizerOptions go;
@@ -243,7 +264,7 @@ bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochT
         const auto t = Clock::now();
         const MiniBatch batch = sampler_->sampleSeeds(epoch, step);
         totals.sample_wait += secondsSince(t);
-        bprStep(batch, totals);
+        objectiveStep(batch, totals);
         if (agreeToStop(epoch, step + 1, totals)) return false;
       }
     } else {
@@ -254,7 +275,7 @@ bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochT
         const auto t = Clock::now();
         if (!pipeline.next(&batch)) break;
         totals.sample_wait += secondsSince(t);
-        bprStep(batch, totals);
+        objectiveStep(batch, totals);
         if (agreeToStop(epoch, batch.step + 1, totals)) return false;
       }
     }
@@ -289,7 +310,7 @@ Trainer::Impl::StepInputs Trainer::Impl::fetchInputs(const std::vector<std::int6
   return inputs;
 }
 
-void Trainer::Impl::bprStep(const MiniBatch& batch, EpochTotals& totals) {
+void Trainer::Impl::objectiveStep(const MiniBatch& batch, EpochTotals& totals) {
   const std::int64_t sample_bytes = remote_ ? remote_->bytesSent() : 0;
   // With --kg-loss sum the step's triples ride along: their nodes follow the batch's inputs
   // in one fetch.
@@ -304,6 +325,7 @@ void Trainer::Impl::bprStep(const MiniBatch& batch, EpochTotals& totals) {
   const auto num_triple_rows = 3 * static_cast<std::int64_t>(triples.size());
   ShardedEmbedding::Rows id_rows;
   torch::Tensor out, h0;  // output and layer-0 rows of `nodes`
+  torch::Tensor views[2];  // --ssl simgcl: the perturbed views' output rows of `nodes`
   std::vector<BlockTensors> blocks;  // sampled; the backward reads them
   if (full()) {
     // Every owned row goes through the whole graph; the batch's rows (output and layer 0)
@@ -312,19 +334,34 @@ void Trainer::Impl::bprStep(const MiniBatch& batch, EpochTotals& totals) {
     id_rows = ids_->ownedRows();
     const torch::Tensor owned_h0 = propagation_->inputs(model_, id_rows.rows, features_);
     const torch::Tensor owned_out = propagation_->forward(model_, owned_h0, &totals);
+    std::vector<torch::Tensor> owned_rows{owned_out, owned_h0};
+    if (simgcl()) {
+      const LayerNodes owned = [this](std::int64_t) -> const std::vector<std::int64_t>& {
+        return propagation_->ownedNodes();
+      };
+      for (int view = 0; view < 2; ++view) {
+        owned_rows.push_back(propagation_->forward(
+            model_, owned_h0, &totals,
+            simgclPerturbation(owned, o_.objective.ssl_eps, o_.optim.seed, batch.epoch,
+                               batch.step, view)));
+      }
+    }
     totals.compute += secondsSince(t);
     t = Clock::now();
     const RowExchange& exchange = propagation_->exchange();
     const RowRequest request = exchange.plan(int64Tensor(nodes));
-    const torch::Tensor rows =
-        exchange.fetchWithGradient(request, torch::cat({owned_out, owned_h0}, 1));
-    const std::int64_t out_dim = owned_out.size(1);
+    const torch::Tensor rows = exchange.fetchWithGradient(request, torch::cat(owned_rows, 1));
+    const std::int64_t out_dim = owned_out.size(1), in_dim = owned_h0.size(1);
     totals.id_bytes += static_cast<double>((request.rowsServedToOthers(rank_) +
                                             request.rowsAskedOfOthers(rank_)) *
                                            rows.size(1) * 4);
     totals.exchange += secondsSince(t);
     out = rows.narrow(1, 0, out_dim);
-    h0 = rows.narrow(1, out_dim, rows.size(1) - out_dim);
+    h0 = rows.narrow(1, out_dim, in_dim);
+    if (simgcl()) {
+      views[0] = rows.narrow(1, out_dim + in_dim, out_dim);
+      views[1] = rows.narrow(1, 2 * out_dim + in_dim, out_dim);
+    }
   } else {
     StepInputs inputs = fetchInputs(nodes, totals);
     id_rows = std::move(inputs.id_rows);
@@ -337,12 +374,30 @@ void Trainer::Impl::bprStep(const MiniBatch& batch, EpochTotals& totals) {
     }
     const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
     out = model_->forward(blocks, h0.narrow(0, 0, num_inputs), seed_rows);
+    if (simgcl()) {
+      // Layer l's output rows are block l's destinations.
+      const LayerNodes destinations = [&batch](std::int64_t l) -> const std::vector<std::int64_t>& {
+        return batch.blocks[l].dst_nodes;
+      };
+      for (int view = 0; view < 2; ++view) {
+        views[view] = model_->forward(
+            blocks, h0.narrow(0, 0, num_inputs), seed_rows,
+            simgclPerturbation(destinations, o_.objective.ssl_eps, o_.optim.seed, batch.epoch,
+                               batch.step, view));
+      }
+    }
     totals.compute += secondsSince(t);
   }
   const auto t = Clock::now();
-  const LossValue bpr = bprLoss(batch, out, h0, o_.sampling.negatives, o_.optim.l2,
-                                o_.optim.batch_size);
-  torch::Tensor loss = bpr.loss;
+  const LossValue main = objectiveLoss(batch, out, h0, o_.objective, o_.sampling.negatives,
+                                       o_.optim.l2, o_.optim.batch_size, *group_);
+  torch::Tensor loss = main.loss;
+  if (simgcl()) {
+    const torch::Tensor ssl =
+        simgclLoss(*group_, batch, views[0], views[1], o_.objective.ssl_temperature);
+    loss = loss + ssl * (o_.objective.ssl_weight / static_cast<double>(o_.optim.batch_size));
+    totals.ssl_loss_sum += ssl.item<double>();
+  }
   if (triples.size() > 0) {
     const LossValue transr = transrLoss(model_, triples, h0.narrow(0, num_inputs, num_triple_rows),
                                         o_.optim.l2, kg_norm_);
@@ -350,7 +405,7 @@ void Trainer::Impl::bprStep(const MiniBatch& batch, EpochTotals& totals) {
     totals.kg_loss_sum += transr.sum;
     totals.kg_triples += static_cast<double>(triples.size());
   }
-  totals.loss_sum += bpr.sum;
+  totals.loss_sum += main.sum;
   totals.seeds += static_cast<double>(batch.users.size());
   totals.compute += secondsSince(t);
   finishStep(loss, id_rows, optimizer_.get(), totals);
@@ -554,6 +609,16 @@ TrainResult Trainer::Impl::run() {
                                           ? ", local part + halo only"
                                           : ""),
                  sampler_->stepsPerEpoch(), o_.optim.batch_size);
+    const ObjectiveOptions& b = o_.objective;
+    spdlog::info("objective: {} loss ({}{}){}, {} initialisation", b.loss, b.similarity,
+                 b.loss == "softmax" ? fmt::format(", temperature {}", b.temperature)
+                 : b.loss == "ccl"   ? fmt::format(", margin {}, negative weight {}", b.margin,
+                                                   b.negative_weight)
+                                     : std::string(),
+                 b.ssl == "none" ? std::string()
+                                 : fmt::format(" + {} {} x InfoNCE (eps {}, temperature {})", b.ssl,
+                                               b.ssl_weight, b.ssl_eps, b.ssl_temperature),
+                 b.init);
     if (kg_) {
       spdlog::info("KG loss (TransR) {}: {}", o_.optim.kg_loss,
                    kg_steps_ > 0 ? fmt::format("{} KG steps of {} triples after the BPR steps",
@@ -574,7 +639,8 @@ TrainResult Trainer::Impl::run() {
       return result;
     }
     nlohmann::json line = epochMetricsLine(*group_, epoch + 1, totals, secondsSince(epoch_start),
-                                           stepsPerEpoch(), dense_bytes_, kg_ != nullptr);
+                                           stepsPerEpoch(), dense_bytes_, kg_ != nullptr,
+                                           simgcl());
     const bool last = epoch + 1 == o_.optim.epochs;
     if ((o_.run.eval_every > 0 && (epoch + 1) % o_.run.eval_every == 0) || last) {
       model_->eval();
