@@ -142,7 +142,9 @@ TEST_F(TopKItemsTest, RanksOnlyCandidates) {
   expectBruteForce(options);
   const TopKLists lists = topKItems(tableScorer(scores_), queries_, kItems, options);
   for (std::size_t e = 0; e < lists.items.size(); ++e) {
-    if (lists.items[e] >= 0) EXPECT_EQ(lists.items[e] % 7, 3);
+    if (lists.items[e] >= 0) {
+      EXPECT_EQ(lists.items[e] % 7, 3);
+    }
   }
 }
 
