@@ -176,12 +176,9 @@ void GraphFilter::build(const Csr& user_items, TruncatedSvd svd) {
         "--filter-higher-powers exact for none", o.rank, smaller));
   }
   if (!svd.right_vectors.defined()) {
-    LinearOperator r{num_users_, num_items_,
-                     [this](const torch::Tensor& x) { return spmm(user_items_, x); },
-                     [this](const torch::Tensor& y) { return spmm(item_users_, y); }};
     RandomizedSvdOptions so = o.svd;
     so.rank = o.rank;
-    svd = randomizedSvd(r, so);
+    svd = randomizedSvd(asOperator(user_items_, item_users_), so);
   }
   KGREC_CHECK(svd.right_vectors.dim() == 2 && svd.right_vectors.size(0) == num_items_ &&
                   svd.right_vectors.size(1) == o.rank && svd.singular_values.numel() == o.rank,

@@ -56,10 +56,10 @@ NormalizedInteractions normalizedInteractions(const Csr& user_items, std::int64_
   return r;
 }
 
-LinearOperator asOperator(const NormalizedInteractions& r) {
-  return {r.user_items.num_rows, r.user_items.num_cols,
-          [&r](const torch::Tensor& x) { return spmm(r.user_items, x); },
-          [&r](const torch::Tensor& y) { return spmm(r.item_users, y); }};
+LinearOperator asOperator(const CsrTensors& user_items, const CsrTensors& item_users) {
+  return {user_items.num_rows, user_items.num_cols,
+          [&user_items](const torch::Tensor& x) { return spmm(user_items, x); },
+          [&item_users](const torch::Tensor& y) { return spmm(item_users, y); }};
 }
 
 }  // namespace kgrec

@@ -26,7 +26,8 @@ NormalizedInteractions normalizedInteractions(const Csr& user_items, std::int64_
 // 1 / sqrt(d), and 0 for d = 0 (a node without interactions).
 float inverseSqrtDegree(std::int64_t d);
 
-// R~ as an operator for randomizedSvd; `r` must outlive it.
-LinearOperator asOperator(const NormalizedInteractions& r);
+// R~ (`user_items`) with its transpose (`item_users`) as an operator for randomizedSvd; both
+// must outlive it.
+LinearOperator asOperator(const CsrTensors& user_items, const CsrTensors& item_users);
 
 }  // namespace kgrec

@@ -11,11 +11,6 @@
 namespace kgrec {
 namespace {
 
-torch::Tensor rowIndex(const std::vector<std::int32_t>& rows, torch::Device device) {
-  return torch::tensor(std::vector<std::int64_t>(rows.begin(), rows.end()), torch::kInt64)
-      .to(device);
-}
-
 torch::Tensor unitRows(const torch::Tensor& x) {
   namespace F = torch::nn::functional;
   return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12));
@@ -42,6 +37,11 @@ SeedRows seedRows(const MiniBatch& batch, const torch::Tensor& out, const torch:
 }
 
 }  // namespace
+
+torch::Tensor rowIndex(const std::vector<std::int32_t>& rows, torch::Device device) {
+  return torch::tensor(std::vector<std::int64_t>(rows.begin(), rows.end()), torch::kInt64)
+      .to(device);
+}
 
 LossValue objectiveLoss(const MiniBatch& batch, const torch::Tensor& out, const torch::Tensor& h0,
                         const ObjectiveOptions& objective, std::int64_t negatives, double l2,

@@ -25,6 +25,9 @@ struct LossValue {
 // divided by their count), all summed over this rank's seeds and divided by the global batch
 // size. `out` and `h0` hold the output and layer-0 rows of the batch's first nodes, which
 // the seeds' rows (batch.user_rows, ...) index.
+// A batch's row positions (user_rows, positive_rows, negative_rows) as an index on `device`.
+torch::Tensor rowIndex(const std::vector<std::int32_t>& rows, torch::Device device);
+
 LossValue bprLoss(const MiniBatch& batch, const torch::Tensor& out, const torch::Tensor& h0,
                   std::int64_t negatives, double l2, std::int64_t global_batch_size);
 

@@ -7,14 +7,6 @@
 #include "engine/train/losses.h"
 
 namespace kgrec {
-namespace {
-
-torch::Tensor rowIndex(const std::vector<std::int32_t>& rows, torch::Device device) {
-  return torch::tensor(std::vector<std::int64_t>(rows.begin(), rows.end()), torch::kInt64)
-      .to(device);
-}
-
-}  // namespace
 
 torch::Tensor seededUniformRows(const std::vector<std::int64_t>& nodes, std::int64_t dim,
                                 std::uint64_t stream) {

@@ -22,7 +22,7 @@ SpectralRows spectralRows(const std::vector<Interaction>& train, const NodeSpace
   RandomizedSvdOptions so;
   so.rank = rank;
   so.seed = seed;
-  const TruncatedSvd svd = randomizedSvd(asOperator(r), so);
+  const TruncatedSvd svd = randomizedSvd(asOperator(r.user_items, r.item_users), so);
   const torch::Tensor s = svd.singular_values;
   // U = R~ V S^-1; the rows take S^1/2 on either side.
   const torch::Tensor root = s.sqrt().unsqueeze(0);
