@@ -81,10 +81,14 @@ endif()
 set(KGREC_HAVE_CUDA OFF)
 if(NOT KGREC_CUDA STREQUAL "OFF")
   if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
-    # A CUDA LibTorch has found the toolkit (CUDAToolkit_*); NCCL often sits beside it
-    # (/usr/local/cuda/lib), outside the default search path.
+    # A CUDA LibTorch has found the toolkit (CUDAToolkit_*); NCCL often sits beside it in the
+    # toolkit's lib/ while the CUDA libraries are in lib64/ (/usr/local/cuda-13.0 here). Found
+    # from the toolkit's root, not from PATH: CMake only looks in <dir>/../lib for PATH's
+    # directories, and CI's PATH reaches nvcc through /usr/local/bin.
     find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
-    find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
+    find_library(NCCL_LIBRARY nccl
+                 HINTS ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT} ${CUDAToolkit_TARGET_DIR}
+                 PATH_SUFFIXES lib lib64)
     if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
       set(KGREC_HAVE_CUDA ON)
     endif()
