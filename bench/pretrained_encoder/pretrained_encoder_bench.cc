@@ -20,6 +20,7 @@
 
 #include "engine/common/atomic_output.h"
 #include "engine/common/error.h"
+#include "engine/common/process.h"
 #include "models/encoder/text_embedder.h"
 
 int main(int argc, char** argv) {
@@ -38,6 +39,9 @@ int main(int argc, char** argv) {
   app.add_option("--vectors", vectors_path, "Write the vectors here (raw float32, row-major)");
   CLI11_PARSE(app, argc, argv);
   try {
+    // As `kgrec embed` does: a batch's activations (up to ~25 MB) reuse the freed blocks of the
+    // one before instead of page-faulting fresh ones (a sixth of the time at max-len 128).
+    kgrec::keepFreedMemoryForReuse();
     at::set_num_threads(threads);
     std::vector<std::string> texts;
     std::ifstream in(texts_path);
