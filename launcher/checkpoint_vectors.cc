@@ -3,6 +3,7 @@
 #include "engine/common/error.h"
 #include "engine/store/dataset_io.h"
 #include "engine/train/checkpoint_model.h"
+#include "engine/train/graph_filter_trainer.h"
 
 namespace kgrec {
 
@@ -10,6 +11,19 @@ CheckpointVectors loadCheckpointVectors(const std::string& checkpoint_dir, Proce
   const CheckpointManifest manifest = readCheckpointManifest(checkpoint_dir);
   CheckpointVectors out;
   out.dataset = readDataset(manifest.dataset);
+  if (manifest.options.model.name == "graph-filter") {
+    const NodeSpace& nodes = out.dataset.nodes;
+    const GraphFilter::Factors factors =
+        loadGraphFilter(checkpoint_dir, manifest, userItemCsr(out.dataset.train, nodes.num_users),
+                        nodes.num_items)
+            .spectralFactors();
+    out.users = factors.users;
+    out.items = factors.items;
+    out.entities = torch::empty({0, factors.items.size(1)});
+    out.kind = fmt::format("spectral factors of rank {}", factors.rank);
+    return out;
+  }
+  out.kind = "final node vectors";
   torch::Tensor vectors;
   torch::Tensor shape = torch::zeros({2}, torch::kInt64);
   if (group.rank() == 0) {

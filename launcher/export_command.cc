@@ -29,7 +29,8 @@ CLI::App* addExportCommand(CLI::App& app, ExportArgs& a) {
   CLI::App* cmd = addCheckpointCommand(
       app, "export",
       "Write a checkpoint's final user, item and entity vectors with their original ids, as "
-      "HDF5 and NumPy .npy",
+      "HDF5 and NumPy .npy (for a graph filter: its spectral factors, whose inner products "
+      "approximate its scores)",
       a.checkpoint);
   cmd->footer(
       "Files: vectors.h5 (HDF5: /users, /items, /entities, each with vectors and ids), "
@@ -53,21 +54,24 @@ void runExport(const ExportArgs& a) {
   h5.setAttribute("/", "dataset", manifest.dataset);
   h5.setAttribute("/", "epoch", manifest.epoch);
   h5.setAttribute("/", "dim", v.items.size(1));
+  h5.setAttribute("/", "vectors", v.kind);
   for (const auto& [name, vectors, ids] :
        {std::tuple{"users", v.users, &d.user_ids}, std::tuple{"items", v.items, &d.item_ids},
         std::tuple{"entities", v.entities, &d.entity_ids}}) {
     const torch::Tensor rows = vectors.contiguous();
     const std::string group = fmt::format("/{}", name);
+    // A type without vectors (a graph filter's entities) is written with 0 rows and no ids.
+    const std::vector<std::string>& row_ids = rows.size(0) == 0 ? std::vector<std::string>{} : *ids;
     h5.writeMatrix(group + "/vectors", rows.data_ptr<float>(), rows.size(0), rows.size(1));
-    h5.writeStrings(group + "/ids", *ids);
+    h5.writeStrings(group + "/ids", row_ids);
     writeNpy(out.file(fmt::format("{}.npy", name)), rows.data_ptr<float>(), rows.size(0), rows.size(1));
-    writeFileAtomically(out.file(fmt::format("{}.txt", name)), joinLines(*ids));
+    writeFileAtomically(out.file(fmt::format("{}.txt", name)), joinLines(row_ids));
   }
   h5.writeVector("/items/cold", d.cold_items);
   h5.close();
   out.commit();
-  spdlog::info("export: {} users, {} items, {} entities, dim {} -> {}", v.users.size(0),
-               v.items.size(0), v.entities.size(0), v.items.size(1), a.output);
+  spdlog::info("export: {} users, {} items, {} entities, dim {} ({}) -> {}", v.users.size(0),
+               v.items.size(0), v.entities.size(0), v.items.size(1), v.kind, a.output);
 }
 
 }  // namespace kgrec

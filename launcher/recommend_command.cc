@@ -14,6 +14,7 @@
 #include "engine/common/error.h"
 #include "engine/recommend/id_index.h"
 #include "engine/recommend/top_k_items.h"
+#include "launcher/checkpoint_scorers.h"
 #include "launcher/checkpoint_vectors.h"
 #include "launcher/top_k_tsv.h"
 
@@ -46,8 +47,8 @@ std::string gatherOnRankZero(const std::string& text, ProcessGroup& group) {
 
 void recommendOnGroup(const RecommendArgs& a, ProcessGroup& group) {
   const auto start = std::chrono::steady_clock::now();
-  const CheckpointVectors v = loadCheckpointVectors(a.checkpoint, group);
-  const Dataset& d = v.dataset;
+  const CheckpointScorers scorers = loadCheckpointScorers(a.checkpoint, group);
+  const Dataset& d = scorers.dataset;
   std::vector<std::int32_t> users;
   if (a.all_users) {
     users.resize(d.nodes.num_users);
@@ -70,7 +71,7 @@ void recommendOnGroup(const RecommendArgs& a, ProcessGroup& group) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const std::vector<std::int32_t> mine = shareOf(users, a.batch_users, group);
-  const TopKLists lists = topKItems(innerProductScorer(v.users, v.items), mine, d.nodes.num_items, options);
+  const TopKLists lists = topKItems(scorers.users, mine, d.nodes.num_items, options);
   std::string lines;
   appendTopKLines(lists, mine, d.user_ids, d.item_ids, &lines);
   const std::string all_lines = gatherOnRankZero(lines, group);
@@ -79,7 +80,7 @@ void recommendOnGroup(const RecommendArgs& a, ProcessGroup& group) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     spdlog::info("recommend: top {} of {} items for {} users on {} rank{} in {:.2f}s ({:.2f}s "
-                 "loading and propagating); wrote {}",
+                 "loading the model); wrote {}",
                  a.k, options.candidates.empty() ? d.nodes.num_items
                                                  : static_cast<std::int64_t>(options.candidates.size()),
                  users.size(), group.size(), group.size() == 1 ? "" : "s", seconds, load_seconds,
@@ -136,8 +137,8 @@ int runRecommend(int& argc, char**& argv, const RecommendArgs& args) {
 void printTopItemsOfOneTestUser(const std::string& checkpoint_dir, std::int64_t k,
                                 std::ostream& out) {
   LocalProcessGroup self;
-  const CheckpointVectors v = loadCheckpointVectors(checkpoint_dir, self);
-  const Dataset& d = v.dataset;
+  const CheckpointScorers scorers = loadCheckpointScorers(checkpoint_dir, self);
+  const Dataset& d = scorers.dataset;
   const Csr train_items = userItemCsr(d.train, d.nodes.num_users);
   const Csr test_items = userItemCsr(d.test, d.nodes.num_users);
   std::int32_t user = 0;
@@ -149,7 +150,7 @@ void printTopItemsOfOneTestUser(const std::string& checkpoint_dir, std::int64_t 
   TopKOptions options;
   options.k = k;
   options.excluded = &train_items;
-  const TopKLists lists = topKItems(innerProductScorer(v.users, v.items), {user}, d.nodes.num_items, options);
+  const TopKLists lists = topKItems(scorers.users, {user}, d.nodes.num_items, options);
   const auto* test_begin = test_items.indices.data() + test_items.indptr[user];
   const auto* test_end = test_items.indices.data() + test_items.indptr[user + 1];
   out << fmt::format("top {} items for test user {} ({} training items left out; * marks one of "

@@ -7,6 +7,7 @@
 #include "engine/common/atomic_output.h"
 #include "engine/recommend/id_index.h"
 #include "engine/recommend/top_k_items.h"
+#include "launcher/checkpoint_scorers.h"
 #include "launcher/checkpoint_vectors.h"
 #include "launcher/top_k_tsv.h"
 
@@ -14,11 +15,15 @@ namespace kgrec {
 
 CLI::App* addSimilarCommand(CLI::App& app, SimilarArgs& a) {
   CLI::App* cmd = addCheckpointCommand(
-      app, "similar", "Nearest items of given items by the cosine of their final vectors",
+      app, "similar",
+      "Nearest items of given items: by the cosine of their final vectors, or for a graph "
+      "filter by its item-item weights",
       a.checkpoint);
   cmd->footer(
       "Output: a header line, then one line per neighbour, item<TAB>similar_item<TAB>rank<TAB>"
-      "cosine, nearest first. Cold items are included; an item is never its own neighbour.");
+      "similarity, nearest first; the last column is named cosine (models with vectors) or "
+      "filter_weight (a graph filter: its response at each item to the query item alone). Cold "
+      "items are included; an item is never its own neighbour.");
   cmd->add_option("--items", a.items_file,
                   "File of original item ids, one a line ('#' lines and blank lines skipped)")
       ->required();
@@ -29,11 +34,9 @@ CLI::App* addSimilarCommand(CLI::App& app, SimilarArgs& a) {
 
 void runSimilar(const SimilarArgs& a) {
   LocalProcessGroup self;
-  const CheckpointVectors v = loadCheckpointVectors(a.checkpoint, self);
-  const Dataset& d = v.dataset;
+  const CheckpointScorers scorers = loadCheckpointScorers(a.checkpoint, self);
+  const Dataset& d = scorers.dataset;
   const std::vector<std::int32_t> queries = readIdList(a.items_file, IdIndex(d.item_ids, "item id"));
-  // Unit rows (a zero vector stays zero: cosine 0 with everything).
-  const torch::Tensor unit = v.items / v.items.norm(2, 1, true).clamp_min(1e-12);
   // Row i of `self_items` is item i itself, the one neighbour it never gets.
   Csr self_items;
   self_items.indptr.resize(d.nodes.num_items + 1);
@@ -43,8 +46,8 @@ void runSimilar(const SimilarArgs& a) {
   TopKOptions options;
   options.k = a.k;
   options.excluded = &self_items;
-  const TopKLists lists = topKItems(innerProductScorer(unit, unit), queries, d.nodes.num_items, options);
-  std::string text = "item\tsimilar_item\trank\tcosine\n";
+  const TopKLists lists = topKItems(scorers.items, queries, d.nodes.num_items, options);
+  std::string text = "item\tsimilar_item\trank\t" + scorers.item_similarity + "\n";
   appendTopKLines(lists, queries, d.item_ids, d.item_ids, &text);
   if (a.output.empty()) {
     std::cout << text << std::flush;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include <ATen/Parallel.h>
@@ -131,7 +132,7 @@ void GraphFilter::build(const Csr& user_items, TruncatedSvd svd) {
   // R~ and its transpose, with D_u^-1/2 and D_i^-1/2 folded into the values.
   const std::int64_t nnz = user_items.numEdges();
   NormalizedInteractions normalized = normalizedInteractions(user_items, num_items_);
-  const std::vector<std::int64_t> item_degree = std::move(normalized.item_degree);
+  item_degree_ = std::move(normalized.item_degree);
   user_items_ = std::move(normalized.user_items);
   item_users_ = std::move(normalized.item_users);
 
@@ -205,40 +206,98 @@ void GraphFilter::build(const Csr& user_items, TruncatedSvd svd) {
     std::vector<double> tail(o.rank);
     for (std::int64_t k = 0; k < o.rank; ++k) {
       const double l = lambda[k].item<double>();
-      double fl = 0.0;
-      if (chebyshev) {  // T_0 = 1, T_1 = x, T_j+1 = 2 x T_j - T_j-1 at x = 2l - 1
-        double previous = 1.0, current = 2.0 * l - 1.0;
-        fl = f[0] + (f.size() > 1 ? f[1] * current : 0.0);
-        for (std::size_t j = 2; j < f.size(); ++j) {
-          const double next = 2.0 * (2.0 * l - 1.0) * current - previous;
-          fl += f[j] * next;
-          previous = current;
-          current = next;
-        }
-      } else {
-        for (auto j = static_cast<std::int64_t>(f.size()) - 1; j >= 0; --j) fl = fl * l + f[j];
-      }
-      double gl = 0.0;
-      for (auto j = static_cast<std::int64_t>(g.size()) - 1; j >= 0; --j) gl = gl * l + g[j];
-      tail[k] = fl * gl - h0_ - h1_ * l;
+      tail[k] = response(l) - h0_ - h1_ * l;
     }
     gather.push_back(v);
     scale.push_back(torch::tensor(tail, torch::kFloat64).to(torch::kFloat32));
     expand.push_back(v);
   }
   if (o.ideal_weight > 0.0) {
-    std::vector<float> scale_in(num_items_), scale_out(num_items_);
-    for (std::int64_t i = 0; i < num_items_; ++i) {
-      scale_in[i] = inverseSqrtDegree(item_degree[i]);
-      scale_out[i] = std::sqrt(static_cast<float>(item_degree[i]));
-    }
-    gather.push_back(v * torch::tensor(scale_in).unsqueeze(1));
+    const IdealPart ideal = idealPart(v);
+    gather.push_back(ideal.gather);
     scale.push_back(torch::full({o.rank}, o.ideal_weight, torch::kFloat32));
-    expand.push_back(sharpen(v * torch::tensor(scale_out).unsqueeze(1)));  // W = g(P) D^1/2 V
+    expand.push_back(ideal.expand);
   }
   gather_ = torch::cat(gather, 1).contiguous();
   scale_ = torch::cat(scale).contiguous();
   expand_ = torch::cat(expand, 1).contiguous();
+}
+
+double GraphFilter::response(double l) const {
+  const std::vector<double>& f = options_.coefficients;
+  const std::vector<double>& g = options_.sharpen;
+  double fl = 0.0;
+  if (options_.basis == "chebyshev") {  // T_0 = 1, T_1 = x, T_j+1 = 2 x T_j - T_j-1 at x = 2l - 1
+    double previous = 1.0, current = 2.0 * l - 1.0;
+    fl = f[0] + (f.size() > 1 ? f[1] * current : 0.0);
+    for (std::size_t j = 2; j < f.size(); ++j) {
+      const double next = 2.0 * (2.0 * l - 1.0) * current - previous;
+      fl += f[j] * next;
+      previous = current;
+      current = next;
+    }
+  } else {
+    for (auto j = static_cast<std::int64_t>(f.size()) - 1; j >= 0; --j) fl = fl * l + f[j];
+  }
+  double gl = 0.0;
+  for (auto j = static_cast<std::int64_t>(g.size()) - 1; j >= 0; --j) gl = gl * l + g[j];
+  return fl * gl;
+}
+
+GraphFilter::IdealPart GraphFilter::idealPart(const torch::Tensor& v) const {
+  std::vector<float> scale_in(num_items_), scale_out(num_items_);
+  for (std::int64_t i = 0; i < num_items_; ++i) {
+    scale_in[i] = inverseSqrtDegree(item_degree_[i]);
+    scale_out[i] = std::sqrt(static_cast<float>(item_degree_[i]));
+  }
+  return {v * torch::tensor(scale_in).unsqueeze(1),
+          sharpen(v * torch::tensor(scale_out).unsqueeze(1))};  // W = g(P) D^1/2 V
+}
+
+torch::Tensor GraphFilter::sumRowsAt(const ItemSets& sets, const torch::Tensor& table) const {
+  const std::int64_t width = table.size(1);
+  torch::Tensor sums = torch::zeros({sets.count, width});
+  const float* in = table.data_ptr<float>();
+  float* out_rows = sums.data_ptr<float>();
+  at::parallel_for(0, sets.count, 16, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t j = begin; j < end; ++j) {
+      float* out = out_rows + j * width;
+      const std::int64_t r = sets.rows[j];
+      for (std::int64_t e = sets.indptr[r]; e < sets.indptr[r + 1]; ++e) {
+        const float* in_row = in + static_cast<std::int64_t>(sets.indices[e]) * width;
+        for (std::int64_t k = 0; k < width; ++k) out[k] += in_row[k];
+      }
+    }
+  });
+  return sums;
+}
+
+GraphFilter::Factors GraphFilter::spectralFactors() const {
+  torch::NoGradGuard no_grad;
+  TruncatedSvd svd = svd_;
+  if (!svd.right_vectors.defined()) {
+    RandomizedSvdOptions so = options_.svd;
+    so.rank = std::min(options_.rank, std::min(num_users_, num_items_));
+    svd = randomizedSvd(asOperator(user_items_, item_users_), so);
+  }
+  const torch::Tensor v = svd.right_vectors.to(torch::kFloat32).contiguous();
+  const torch::Tensor lambda = svd.singular_values.to(torch::kFloat64).square();
+  std::vector<double> h(static_cast<std::size_t>(v.size(1)));
+  for (std::int64_t k = 0; k < v.size(1); ++k) h[k] = response(lambda[k].item<double>());
+  // Users: sums of `gather`'s rows at their items; items: `expand`.
+  std::vector<torch::Tensor> gather{v * torch::tensor(h, torch::kFloat64).to(torch::kFloat32)};
+  std::vector<torch::Tensor> expand{v};
+  if (options_.ideal_weight > 0.0) {
+    const IdealPart ideal = idealPart(v);
+    gather.push_back(ideal.gather * static_cast<float>(options_.ideal_weight));
+    expand.push_back(ideal.expand);
+  }
+  const torch::Tensor table = torch::cat(gather, 1).contiguous();
+  std::vector<std::int64_t> all_users(num_users_);
+  std::iota(all_users.begin(), all_users.end(), 0);
+  const ItemSets sets{user_items_.indptr.data_ptr<std::int64_t>(),
+                      user_items_.indices.data_ptr<std::int32_t>(), all_users.data(), num_users_};
+  return {sumRowsAt(sets, table), torch::cat(expand, 1).contiguous(), v.size(1)};
 }
 
 torch::Tensor GraphFilter::applyItemMatrix(const torch::Tensor& x) const {
@@ -271,18 +330,16 @@ torch::Tensor GraphFilter::sharpen(const torch::Tensor& x) const {
   return powerSeries(g, x, [this](const torch::Tensor& v) { return applyItemMatrix(v); });
 }
 
-torch::Tensor GraphFilter::filterBlock(const torch::Tensor& users) const {
-  const std::int64_t count = users.size(0);
-  const auto* user = users.data_ptr<std::int64_t>();
-  const auto* indptr = user_items_.indptr.data_ptr<std::int64_t>();
-  const auto* indices = user_items_.indices.data_ptr<std::int32_t>();
-  // The users' training rows as columns of a dense [items, count] block.
+torch::Tensor GraphFilter::filterBlock(const ItemSets& sets) const {
+  const std::int64_t count = sets.count;
+  const std::int64_t* indptr = sets.indptr;
+  const std::int32_t* indices = sets.indices;
+  const std::int64_t* row = sets.rows;
+  // The sets' indicators as columns of a dense [items, count] block.
   torch::Tensor x = torch::zeros({num_items_, count});
   float* xp = x.data_ptr<float>();
   for (std::int64_t j = 0; j < count; ++j) {
-    KGREC_CHECK(user[j] >= 0 && user[j] < num_users_, "graph filter: user {} out of [0, {})",
-                user[j], num_users_);
-    for (std::int64_t e = indptr[user[j]]; e < indptr[user[j] + 1]; ++e) {
+    for (std::int64_t e = indptr[row[j]]; e < indptr[row[j] + 1]; ++e) {
       xp[static_cast<std::int64_t>(indices[e]) * count + j] = 1.0f;
     }
   }
@@ -294,35 +351,58 @@ torch::Tensor GraphFilter::filterBlock(const torch::Tensor& users) const {
     y = sharpen(polynomial(x));
   }
   if (gather_.defined()) {
-    // The low-rank coordinates of each user's row: sums of `gather_`'s rows at its items.
-    const std::int64_t width = gather_.size(1);
-    torch::Tensor coords = torch::zeros({count, width});
-    const float* in = gather_.data_ptr<float>();
-    float* cp = coords.data_ptr<float>();
-    at::parallel_for(0, count, 16, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t j = begin; j < end; ++j) {
-        float* out = cp + j * width;
-        for (std::int64_t e = indptr[user[j]]; e < indptr[user[j] + 1]; ++e) {
-          const float* row = in + static_cast<std::int64_t>(indices[e]) * width;
-          for (std::int64_t k = 0; k < width; ++k) out[k] += row[k];
-        }
-      }
-    });
-    y.addmm_(expand_, coords.mul_(scale_).t());
+    // The low-rank coordinates of each set: sums of `gather_`'s rows at its items.
+    y.addmm_(expand_, sumRowsAt(sets, gather_).mul_(scale_).t());
   }
   return y;
 }
 
-torch::Tensor GraphFilter::scores(const torch::Tensor& users_in) const {
+template <typename SetsOf>
+torch::Tensor GraphFilter::filterInBlocks(const torch::Tensor& queries_in, SetsOf setsOf) const {
   torch::NoGradGuard no_grad;
-  const torch::Tensor users = users_in.to(torch::kCPU, torch::kInt64).contiguous();
-  const std::int64_t count = users.size(0);
+  const torch::Tensor queries = queries_in.to(torch::kCPU, torch::kInt64).contiguous();
+  const std::int64_t count = queries.size(0);
   torch::Tensor out = torch::empty({count, num_items_});
   for (std::int64_t first = 0; first < count; first += options_.block_users) {
     const std::int64_t n = std::min(options_.block_users, count - first);
-    out.narrow(0, first, n).copy_(filterBlock(users.narrow(0, first, n)).t());
+    out.narrow(0, first, n).copy_(filterBlock(setsOf(queries.narrow(0, first, n))).t());
   }
   return out;
+}
+
+torch::Tensor GraphFilter::scores(const torch::Tensor& users) const {
+  const auto* indptr = user_items_.indptr.data_ptr<std::int64_t>();
+  const auto* indices = user_items_.indices.data_ptr<std::int32_t>();
+  return filterInBlocks(users, [&](const torch::Tensor& block) {
+    const auto* user = block.data_ptr<std::int64_t>();
+    for (std::int64_t j = 0; j < block.size(0); ++j) {
+      KGREC_CHECK(user[j] >= 0 && user[j] < num_users_, "graph filter: user {} out of [0, {})",
+                  user[j], num_users_);
+    }
+    return ItemSets{indptr, indices, user, block.size(0)};
+  });
+}
+
+torch::Tensor GraphFilter::itemScores(const torch::Tensor& items) const {
+  // Set j is {items[j]}: indptr 0, 1, 2, ... over the block's own item indices.
+  std::vector<std::int64_t> indptr, rows;
+  std::vector<std::int32_t> indices;
+  return filterInBlocks(items, [&](const torch::Tensor& block) {
+    const auto* item = block.data_ptr<std::int64_t>();
+    const std::int64_t n = block.size(0);
+    indptr.resize(n + 1);
+    rows.resize(n);
+    indices.resize(n);
+    for (std::int64_t j = 0; j < n; ++j) {
+      KGREC_CHECK(item[j] >= 0 && item[j] < num_items_, "graph filter: item {} out of [0, {})",
+                  item[j], num_items_);
+      indptr[j] = j;
+      rows[j] = j;
+      indices[j] = static_cast<std::int32_t>(item[j]);
+    }
+    indptr[n] = n;
+    return ItemSets{indptr.data(), indices.data(), rows.data(), n};
+  });
 }
 
 }  // namespace kgrec

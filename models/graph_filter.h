@@ -74,6 +74,20 @@ class GraphFilter {
 
   // Scores [users.size(0), num_items] for a batch of user indices (int64).
   torch::Tensor scores(const torch::Tensor& users) const;
+  // The filter's response [items.size(0), num_items] to each of `items` (int64) alone: the
+  // scores of a user whose only item it is, i.e. its row of the filter's item-item matrix.
+  torch::Tensor itemScores(const torch::Tensor& items) const;
+
+  // A rank-k factorisation of the filter for vector-based serving: user vectors U
+  // [users, k or 2k] and item vectors I [items, k or 2k] with U I^T = the filter's scores
+  // with P replaced by its top-k eigenpairs V diag(l) V^T (exact for the ideal part; an
+  // approximation of the rest, which loses P's spectrum below the k-th eigenvalue). Uses the
+  // filter's SVD, or computes one of the configured rank when it has none.
+  struct Factors {
+    torch::Tensor users, items;
+    std::int64_t rank = 0;  // k
+  };
+  Factors spectralFactors() const;
 
   const GraphFilterOptions& options() const { return options_; }
   // The SVD of R~ (V [items, rank], singular values); undefined tensors without one.
@@ -89,8 +103,27 @@ class GraphFilter {
   torch::Tensor polynomial(const torch::Tensor& x) const;
   // g(P) x.
   torch::Tensor sharpen(const torch::Tensor& x) const;
-  // [items, b] filtered signals of `users`.
-  torch::Tensor filterBlock(const torch::Tensor& users) const;
+  // The item sets filtered together: set j holds indices[indptr[rows[j]] .. indptr[rows[j]+1]).
+  struct ItemSets {
+    const std::int64_t* indptr;
+    const std::int32_t* indices;
+    const std::int64_t* rows;
+    std::int64_t count;
+  };
+  // [items, sets.count] filtered indicator signals of the sets.
+  torch::Tensor filterBlock(const ItemSets& sets) const;
+  // [sets.count, table columns]: each set's sum of `table`'s rows at its items.
+  torch::Tensor sumRowsAt(const ItemSets& sets, const torch::Tensor& table) const;
+  // h(l) = f(l) g(l) at an eigenvalue l of P.
+  double response(double l) const;
+  // The ideal part's D_i^-1/2 V (gathered) and W = g(P) D_i^1/2 V (expanded).
+  struct IdealPart {
+    torch::Tensor gather, expand;
+  };
+  IdealPart idealPart(const torch::Tensor& v) const;
+  // [queries.size(0), num_items]: filterBlock of `setsOf`(block of queries) a block at a time.
+  template <typename SetsOf>
+  torch::Tensor filterInBlocks(const torch::Tensor& queries, SetsOf setsOf) const;
 
   GraphFilterOptions options_;
   std::int64_t num_users_ = 0, num_items_ = 0;
@@ -98,6 +131,7 @@ class GraphFilter {
   CsrTensors item_users_;  // R~^T [items, users]
   torch::Tensor dense_p_;  // [items, items] when dense
   TruncatedSvd svd_;
+  std::vector<std::int64_t> item_degree_;  // training interactions of each item
   // The low-rank terms in one product: V^T r and V^T D_i^-1/2 r are sums of rows of
   // `gather_` = [V | D_i^-1/2 V] (the halves in use), scaled column-wise by `scale_`
   // (h(l) - h_0 - h_1 l, and alpha) and multiplied by `expand_` = [V | W]. Undefined: none.

@@ -3,7 +3,6 @@
 #include <torch/serialize.h>
 
 #include "engine/common/error.h"
-#include "engine/eval/exposure_table.h"
 #include "engine/train/block_gnn_options.h"
 #include "engine/train/distributed_evaluator.h"
 #include "models/graph_tensors.h"
@@ -12,15 +11,12 @@ namespace kgrec {
 
 namespace {
 
-// A graph filter keeps no node vectors: its scores come from the filter itself
-// (engine/train/graph_filter_trainer.h), which only `kgrec eval` reads so far.
+// A graph filter keeps no model or node vectors: it is rebuilt from its own state
+// (engine/train/graph_filter_trainer.h: loadGraphFilter).
 CheckpointManifest readVectorModelManifest(const std::string& dir) {
   CheckpointManifest m = readCheckpointManifest(dir);
-  if (m.options.model.name == "graph-filter") {
-    throw ConfigError(fmt::format("{}: a graph-filter checkpoint has no node vectors; recommend, "
-                                  "similar and export do not read it yet (kgrec eval does)",
-                                  dir));
-  }
+  KGREC_CHECK(m.options.model.name != "graph-filter",
+              "{}: a graph-filter checkpoint has no model to propagate (loadGraphFilter)", dir);
   return m;
 }
 
@@ -52,14 +48,7 @@ nlohmann::json CheckpointModel::evaluate(std::vector<std::int64_t> ks,
   if (ks.empty()) ks = manifest_.options.run.ks;
   const DistributedEvaluator evaluator(self_, data_.shard, data_.stats, *propagation_, ks);
   torch::NoGradGuard no_grad;
-  const RankingEvalResult ranked = evaluator.rankModel(model_, h0_);
-  const RankingEvalResult popularity = evaluator.rankPopularity();
-  if (!exposure_out.empty()) {
-    writeExposureTable(exposure_out, evaluator.catalogue(), ranked, popularity);
-  }
-  nlohmann::json metrics = toJson(ranked);
-  metrics["popularity_baseline"] = toJson(popularity);
-  return metrics;
+  return metricsWithBaseline(evaluator, evaluator.rankModel(model_, h0_), exposure_out);
 }
 
 torch::Tensor CheckpointModel::nodeVectors() const {

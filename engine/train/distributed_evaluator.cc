@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "engine/common/error.h"
+#include "engine/eval/exposure_table.h"
+
 namespace kgrec {
 namespace {
 
@@ -41,10 +44,17 @@ DistributedEvaluator::DistributedEvaluator(std::shared_ptr<ProcessGroup> group,
                                            const Shard& shard, const GraphStats& stats,
                                            const FullGraphPropagation& propagation,
                                            std::vector<std::int64_t> ks)
+    : DistributedEvaluator(std::move(group), shard, stats, std::move(ks)) {
+  propagation_ = &propagation;
+}
+
+DistributedEvaluator::DistributedEvaluator(std::shared_ptr<ProcessGroup> group,
+                                           const Shard& shard, const GraphStats& stats,
+                                           std::vector<std::int64_t> ks)
     : group_(std::move(group)),
       shard_(shard),
       stats_(stats),
-      propagation_(propagation),
+      propagation_(nullptr),
       train_items_(userItemCsr(shard.train, shard.nodes.num_users)),
       test_items_(userItemCsr(shard.test, shard.nodes.num_users)) {
   RankingEvalOptions eo;
@@ -65,11 +75,12 @@ nlohmann::json DistributedEvaluator::evaluatePopularity() const { return toJson(
 
 RankingEvalResult DistributedEvaluator::rankModel(const BlockGnn& model,
                                                   const torch::Tensor& h0) const {
+  KGREC_CHECK(propagation_ != nullptr, "DistributedEvaluator::rankModel without a propagation");
   torch::NoGradGuard no_grad;
-  const torch::Tensor out = propagation_.forward(model, h0);
+  const torch::Tensor out = propagation_->forward(model, h0);
   // Every rank gets every item's row; each scores its own test users.
   const NodeSpace& space = shard_.nodes;
-  const std::vector<std::int64_t>& owned = propagation_.ownedNodes();
+  const std::vector<std::int64_t>& owned = propagation_->ownedNodes();
   std::vector<std::int64_t> user_row(space.num_users, -1);
   for (std::size_t v = 0; v < owned.size(); ++v) {
     if (space.typeOf(owned[v]) == NodeType::kUser) {
@@ -78,7 +89,7 @@ RankingEvalResult DistributedEvaluator::rankModel(const BlockGnn& model,
   }
   const torch::Tensor items = gatherItemRows(*group_, space, owned, out);
   const torch::Tensor rows_of_user = int64Tensor(user_row);
-  return rank([&](const torch::Tensor& users) {
+  return rankUsers([&](const torch::Tensor& users) {
     return torch::matmul(out.index_select(0, rows_of_user.index_select(0, users)), items.t());
   });
 }
@@ -87,12 +98,12 @@ RankingEvalResult DistributedEvaluator::rankPopularity() const {
   const std::vector<std::int64_t>& counts = stats_.item_interactions;
   const torch::Tensor popularity =
       torch::tensor(std::vector<float>(counts.begin(), counts.end()), torch::kFloat32);
-  return rank([&](const torch::Tensor& users) {
+  return rankUsers([&](const torch::Tensor& users) {
     return popularity.unsqueeze(0).expand({users.size(0), popularity.size(0)});
   });
 }
 
-RankingEvalResult DistributedEvaluator::rank(const UserScorer& scorer) const {
+RankingEvalResult DistributedEvaluator::rankUsers(const UserScorer& scorer) const {
   const auto start = std::chrono::steady_clock::now();
   RankingEvalResult result = evaluator_->evaluate(scorer);
   // Sums of every rank in one all-reduce, in this order on every rank: (recall, precision,
@@ -138,6 +149,17 @@ RankingEvalResult DistributedEvaluator::rank(const UserScorer& scorer) const {
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+nlohmann::json metricsWithBaseline(const DistributedEvaluator& evaluator,
+                                   const RankingEvalResult& ranked, const std::string& exposure_out) {
+  const RankingEvalResult popularity = evaluator.rankPopularity();
+  if (!exposure_out.empty()) {
+    writeExposureTable(exposure_out, evaluator.catalogue(), ranked, popularity);
+  }
+  nlohmann::json metrics = toJson(ranked);
+  metrics["popularity_baseline"] = toJson(popularity);
+  return metrics;
 }
 
 }  // namespace kgrec

@@ -677,7 +677,7 @@ TrainResult Trainer::Impl::run() {
 Trainer::Trainer(const TrainOptions& options, std::shared_ptr<ProcessGroup> group,
                  TrainHooks hooks) {
   if (options.model.name == "graph-filter") {
-    filter_ = std::make_unique<GraphFilterTrainer>(resolveTrainOptions(options), *group);
+    filter_ = std::make_unique<GraphFilterTrainer>(resolveTrainOptions(options), std::move(group));
   } else {
     impl_ = std::make_unique<Impl>(options, std::move(group), std::move(hooks));
   }
@@ -689,10 +689,7 @@ nlohmann::json evaluateCheckpoint(const std::string& dir, std::vector<std::int64
                                   const std::string& exposure_out) {
   const CheckpointManifest m = readCheckpointManifest(dir);
   if (m.options.model.name == "graph-filter") {
-    if (!exposure_out.empty()) {
-      throw ConfigError("--exposure-out is not available for graph-filter checkpoints yet");
-    }
-    return evaluateGraphFilterCheckpoint(dir, m, ks.empty() ? m.options.run.ks : ks);
+    return evaluateGraphFilterCheckpoint(dir, m, ks.empty() ? m.options.run.ks : ks, exposure_out);
   }
   return CheckpointModel(dir).evaluate(std::move(ks), exposure_out);
 }

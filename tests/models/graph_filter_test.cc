@@ -130,6 +130,63 @@ TEST_P(GraphFilterMatrixTest, LowRankHigherPowersAtFullRankAreExact) {
   EXPECT_EQ(GraphFilter(c, 4, o).lowRankHigherPowers(), std::string(GetParam()) == "factored");
 }
 
+// An item's scores are the filter's response to that item alone: row i of the filter's
+// item-item matrix, as for a user whose only item is i (exact and low-rank alike).
+TEST_P(GraphFilterMatrixTest, ItemScoresAreTheResponseToOneItem) {
+  GraphFilterOptions o = linearOptions(GetParam());
+  o.coefficients = {0.0, 1.5, -0.5};
+  o.sharpen = {1.0, -0.4};
+  o.ideal_weight = 0.3;
+  o.rank = 4;
+  const auto [u, s, vh] = torch::linalg_svd(rn, false);
+  const TruncatedSvd svd{s, vh.t().contiguous()};
+  const torch::Tensor di = r.sum(0);
+  const torch::Tensor ideal = (eye * di.rsqrt()).mm(vh.t()).mm(vh) * di.sqrt();
+  const torch::Tensor expected = (1.5 * p - 0.5 * p.mm(p) + 0.3 * ideal).mm(eye - 0.4 * p);
+  const torch::Tensor items = torch::tensor({3, 0, 2}, torch::kInt64);
+  for (const char* higher : {"exact", "low-rank"}) {
+    o.higher_powers = higher;
+    const torch::Tensor got = GraphFilter(c, 4, o, svd).itemScores(items);
+    EXPECT_TRUE(torch::allclose(got, expected.index_select(0, items), 1e-4, 1e-5))
+        << higher << "\n" << got << "\n" << expected;
+  }
+  // User 3 has items 2 and 3: the sum of their responses (the filter is linear).
+  const torch::Tensor user3 = GraphFilter(c, 4, o, svd).scores(torch::tensor({3}, torch::kInt64));
+  EXPECT_TRUE(torch::allclose(user3[0], expected[2] + expected[3], 1e-4, 1e-5));
+  EXPECT_THROW(GraphFilter(c, 4, o, svd).itemScores(torch::tensor({4}, torch::kInt64)), Error);
+}
+
+// At full rank the spectral factors reproduce every score; below it they keep the ideal
+// part and the top eigenpairs' share of the rest.
+TEST_P(GraphFilterMatrixTest, SpectralFactorsReproduceTheScoresAtFullRank) {
+  GraphFilterOptions o = linearOptions(GetParam());
+  o.basis = "chebyshev";
+  o.coefficients = {0.3, 0.5, -0.2};
+  o.sharpen = {1.0, -0.5};
+  o.ideal_weight = 0.2;
+  o.rank = 4;
+  const auto [u, s, vh] = torch::linalg_svd(rn, false);
+  const GraphFilter filter(c, 4, o, TruncatedSvd{s, vh.t().contiguous()});
+  const GraphFilter::Factors f = filter.spectralFactors();
+  ASSERT_EQ(f.users.sizes(), torch::IntArrayRef({5, 8}));
+  ASSERT_EQ(f.items.sizes(), torch::IntArrayRef({4, 8}));
+  EXPECT_TRUE(torch::allclose(f.users.mm(f.items.t()), filter.scores(allUsers(5)), 1e-4, 1e-5));
+  // Rank 1 without an ideal part: h(l1) r v1 v1^T, with the SVD computed on demand.
+  o.basis = "power";
+  o.coefficients = {0.0, 2.0, -1.0};
+  o.sharpen = {1.0};
+  o.ideal_weight = 0.0;
+  o.rank = 1;
+  o.higher_powers = "exact";
+  const GraphFilter::Factors one = GraphFilter(c, 4, o).spectralFactors();
+  ASSERT_EQ(one.items.sizes(), torch::IntArrayRef({4, 1}));
+  const torch::Tensor v1 = vh[0].unsqueeze(1);
+  const double l1 = s[0].item<double>() * s[0].item<double>();
+  const torch::Tensor expected = r.mm(v1).mm(v1.t()) * (2 * l1 - l1 * l1);
+  EXPECT_TRUE(torch::allclose(one.users.mm(one.items.t()), expected, 1e-3, 1e-4))
+      << one.users.mm(one.items.t()) << "\n" << expected;
+}
+
 INSTANTIATE_TEST_SUITE_P(ItemMatrix, GraphFilterMatrixTest, ::testing::Values("dense", "factored"));
 
 TEST(GraphFilterTest, RefusesADenseItemMatrixOverTheLimit) {
