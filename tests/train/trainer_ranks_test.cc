@@ -118,6 +118,31 @@ class TrainerRanksTest : public ::testing::Test {
 };
 std::string TrainerRanksTest::dir_;
 
+// A graph filter is fitted, not trained: on P ranks each rank scores its own users with the
+// filter fitted from every rank's interactions, and the metric sums are all-reduced, so every
+// metric is one process's over the file (to the rounding of those sums).
+TEST_F(TrainerRanksTest, GraphFilterOnRanksGivesTheMetricsOfOneProcess) {
+  TrainOptions o;
+  o.model.name = "graph-filter";
+  o.filter.preset = "bspm";
+  o.run.quiet = true;
+  o.run.input = dir_ + "/parts";
+  const TrainResult ranks = Trainer(o, worldGroup()).run();
+  if (worldGroup()->rank() == 0) {
+    o.run.input = dir_ + "/data.h5";
+    const TrainResult one = Trainer(o, std::make_shared<LocalProcessGroup>()).run();
+    ASSERT_TRUE(one.final_metrics.contains("recall@20")) << one.final_metrics.dump();
+    EXPECT_GT(one.final_metrics["recall@20"].get<double>(),
+              one.popularity_metrics["recall@20"].get<double>());
+    for (const auto& [key, value] : one.final_metrics.items()) {
+      if (!value.is_number() || key.find("seconds") != std::string::npos) continue;
+      ASSERT_TRUE(ranks.final_metrics.contains(key)) << key;
+      EXPECT_NEAR(ranks.final_metrics[key].get<double>(), value.get<double>(), 1e-9) << key;
+    }
+  }
+  worldGroup()->barrier()->wait();
+}
+
 class SameTrajectory : public TrainerRanksTest,
                        public ::testing::WithParamInterface<std::pair<const char*, const char*>> {};
 
