@@ -28,8 +28,9 @@ torch::Device trainingDevice(const std::string& name) {
     index = launcherLocalRank();
     if (index >= count) {
       throw ConfigError(fmt::format(
-          "--device cuda: this rank is local rank {} on its node, which has {} visible CUDA "
-          "device{}: start one rank per GPU, or name one with --device cuda:N", index, count,
+          "--device cuda: this rank is local rank {} on its node and sees {} CUDA device{}: "
+          "start one rank per GPU, or name one with --device cuda:N (cuda:0 where the launcher "
+          "gives each rank a GPU of its own, as srun --gpus-per-task=1 does)", index, count,
           count == 1 ? "" : "s"));
     }
   } else {
