@@ -380,8 +380,10 @@ std::shared_ptr<ProcessGroup> rankGroup(const TrainOptions& options) {
   return std::make_shared<HostDeviceProcessGroup>(
       mpi, std::make_shared<NcclProcessGroup>(MPI_COMM_WORLD, device.index()));
 #else
-  // Unreached: a build without CUDA sees no CUDA device (trainingDevice refused it).
-  throw ConfigError("--backend nccl: this build of kgrec has no NCCL (build with -DKGREC_CUDA=ON)");
+  // A CUDA LibTorch without kgrec's CUDA configuration sees the GPU but has no NCCL backend.
+  throw ConfigError(fmt::format("--device {} on {} ranks: this build of kgrec has no NCCL; build "
+                                "it with -DKGREC_CUDA=ON, or use --backend mpi",
+                                o.run.device, launchedRanks()));
 #endif
 }
 
