@@ -30,7 +30,12 @@
 #include "comm/mpi/mpi_runtime.h"
 #include "comm/local_process_group.h"
 #include "comm/mpi/mpi_process_group.h"
+#include "comm/host_device_process_group.h"
+#ifdef KGREC_HAVE_CUDA
+#include "comm/nccl/nccl_process_group.h"
+#endif
 #include "engine/train/trainer.h"
+#include "engine/train/training_device.h"
 #include "launcher/beyond_accuracy_table.h"
 #include "launcher/export_command.h"
 #include "launcher/recommend_command.h"
@@ -358,20 +363,39 @@ void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& rel
 
   cmd->add_option_group("comm")
       ->add_option("--backend", o.comm.backend,
-                   "Collectives: auto (the local group for one process; MPI on CPU ranks, NCCL "
-                   "for CUDA), mpi, nccl")
+                   "Collectives: auto (the local group for one process; MPI on CPU ranks; with "
+                   "--device cuda, NCCL for CUDA tensors and MPI for host tensors), mpi (MPI "
+                   "for all, staging CUDA tensors through host memory), nccl (as auto with cuda)")
       ->check(CLI::IsMember({"auto", "mpi", "nccl"}))->capture_default_str();
 }
 
-// Trains on this process's group: a partition folder over MPI (one rank per part), a dataset
-// file over the local group. Returns the exit code.
+// The group of a partition folder's ranks (--backend): MPI, or for CUDA tensors (nccl, or
+// auto with --device cuda) NCCL beside MPI for the host's. Collective.
+std::shared_ptr<ProcessGroup> rankGroup(const TrainOptions& options) {
+  const TrainOptions o = resolveTrainOptions(options);
+  const torch::Device device = trainingDevice(o.run.device);
+  auto mpi = std::make_shared<MpiProcessGroup>();
+  if (o.comm.backend == "mpi" || !device.is_cuda()) return mpi;
+#ifdef KGREC_HAVE_CUDA
+  return std::make_shared<HostDeviceProcessGroup>(
+      mpi, std::make_shared<NcclProcessGroup>(MPI_COMM_WORLD, device.index()));
+#else
+  // A CUDA LibTorch without kgrec's CUDA configuration sees the GPU but has no NCCL backend.
+  throw ConfigError(fmt::format("--device {} on {} ranks: this build of kgrec has no NCCL; build "
+                                "it with -DKGREC_CUDA=ON, or use --backend mpi",
+                                o.run.device, launchedRanks()));
+#endif
+}
+
+// Trains on this process's group: a partition folder over MPI and (CUDA tensors) NCCL, one
+// rank per part; a dataset file over the local group. Returns the exit code.
 int runTrain(int& argc, char**& argv, TrainOptions options, const std::string& log_dir) {
   std::unique_ptr<MpiRuntime> mpi;
   std::shared_ptr<ProcessGroup> group;
   if (std::filesystem::is_directory(options.run.input)) {
     mpi = std::make_unique<MpiRuntime>(&argc, &argv);
     logAsRank(mpi->rank(), log_dir);
-    group = std::make_shared<MpiProcessGroup>();
+    group = rankGroup(options);
   } else {
     if (launchedRanks() > 1) {
       throw ConfigError(fmt::format(

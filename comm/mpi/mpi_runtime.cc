@@ -87,6 +87,13 @@ int launchedRanks() {
   return 1;
 }
 
+int launcherLocalRank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  }
+  return 0;
+}
+
 void abortJob(const std::string& message) {
   std::fprintf(stderr, "rank %d: %s\n", worldRank(), message.c_str());
   std::fflush(stderr);

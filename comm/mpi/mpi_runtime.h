@@ -36,6 +36,9 @@ class MpiRuntime {
 // The number of ranks the launcher (mpirun, srun) started, from its environment, without
 // initialising MPI: 1 for a process started on its own.
 int launchedRanks();
+// This process's rank among those the launcher started on its node, from the launcher's
+// environment (Open MPI, MPICH/Hydra, Slurm): 0 for a process started on its own.
+int launcherLocalRank();
 
 // Prints "rank R: message" to stderr and ends every rank of the job (MPI_Abort on
 // MPI_COMM_WORLD, exit code 1): a rank that stops alone would leave the others hanging in

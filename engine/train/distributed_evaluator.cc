@@ -18,10 +18,11 @@ torch::Tensor gatherItemRows(ProcessGroup& group, const NodeSpace& space,
     item_rows.push_back(static_cast<std::int64_t>(v));
     item_index.push_back(owned[v] - space.num_users);
   }
-  WorkPtr rows_work = group.allGatherV(rows.index_select(0, int64Tensor(item_rows)));
+  WorkPtr rows_work =
+      group.allGatherV(rows.index_select(0, int64Tensor(item_rows).to(rows.device())));
   WorkPtr index_work = group.allGatherV(int64Tensor(item_index));
   torch::Tensor items = torch::zeros({space.num_items, rows.size(1)}, rows.options());
-  items.index_copy_(0, index_work->result().tensor, rows_work->result().tensor);
+  items.index_copy_(0, index_work->result().tensor.to(rows.device()), rows_work->result().tensor);
   return items;
 }
 
@@ -88,9 +89,11 @@ RankingEvalResult DistributedEvaluator::rankModel(const BlockGnn& model,
     }
   }
   const torch::Tensor items = gatherItemRows(*group_, space, owned, out);
-  const torch::Tensor rows_of_user = int64Tensor(user_row);
+  // Scored and ranked on the model's device; the users' indices come from the host.
+  const torch::Tensor rows_of_user = int64Tensor(user_row).to(out.device());
   return rankUsers([&](const torch::Tensor& users) {
-    return torch::matmul(out.index_select(0, rows_of_user.index_select(0, users)), items.t());
+    return torch::matmul(
+        out.index_select(0, rows_of_user.index_select(0, users.to(out.device()))), items.t());
   });
 }
 

@@ -32,9 +32,10 @@ class LayerMeanFunction : public torch::autograd::Function<LayerMeanFunction> {
 
 FullGraphPropagation::FullGraphPropagation(std::shared_ptr<ProcessGroup> group,
                                            const Shard& shard, const PartitionBook& book,
-                                           const GraphStats& stats)
+                                           const GraphStats& stats, torch::Device device)
     : group_(std::move(group)),
       shard_(shard),
+      device_(device),
       exchange_(group_, std::make_shared<PartitionBookOwnership>(book)) {
   Block block;
   block.dst_nodes.assign(shard.global_ids.begin(), shard.global_ids.begin() + shard.num_owned);
@@ -50,7 +51,7 @@ FullGraphPropagation::FullGraphPropagation(std::shared_ptr<ProcessGroup> group,
       block.edge_weight.push_back(static_cast<float>(1.0 / std::sqrt(degrees)));
     }
   }
-  block_ = BlockTensors::from(block, torch::kCPU);
+  block_ = BlockTensors::from(block, device_);
   owned_ = block.dst_nodes;
   halo_request_ = exchange_.plan(int64Tensor(std::vector<std::int64_t>(
       block.src_nodes.begin() + shard.num_owned, block.src_nodes.end())));
@@ -60,10 +61,11 @@ torch::Tensor FullGraphPropagation::inputs(const BlockGnn& model, const torch::T
                                            const torch::Tensor& owned_features) const {
   // Owned nodes are local ids 0 .. num_owned - 1, so the positions are also the rows.
   const InputRows in = inputRows(model, shard_.nodes, owned_);
-  const torch::Tensor id_at = int64Tensor(in.id_at), feature_at = int64Tensor(in.feature_at);
-  const torch::Tensor features = feature_at.numel() > 0
-                                     ? owned_features.index_select(0, feature_at)
-                                     : torch::zeros({0, owned_features.size(1)});
+  const torch::Tensor id_at = int64Tensor(in.id_at).to(device_),
+                      feature_at = int64Tensor(in.feature_at).to(device_);
+  const torch::Tensor features =
+      feature_at.numel() > 0 ? owned_features.index_select(0, feature_at)
+                             : torch::zeros({0, owned_features.size(1)}, owned_features.options());
   // Every owned node has an ID row (ID inputs): the table itself, not a gathered copy.
   const torch::Tensor id_rows =
       id_at.numel() == shard_.num_owned ? owned_ids : owned_ids.index_select(0, id_at);

@@ -26,12 +26,14 @@ namespace kgrec {
 class FullGraphPropagation {
  public:
   // Collective (plans the halo fetch). The edge weights are LightGCN's 1/sqrt(d(u) d(v)) with
-  // the whole graph's degrees. The shard and book must outlive the object.
+  // the whole graph's degrees; the graph's tensors live on `device`, where the rows
+  // propagated must be. The shard and book must outlive the object.
   FullGraphPropagation(std::shared_ptr<ProcessGroup> group, const Shard& shard,
-                       const PartitionBook& book, const GraphStats& stats);
+                       const PartitionBook& book, const GraphStats& stats,
+                       torch::Device device = torch::kCPU);
 
   // Layer-0 rows of the owned nodes [num_owned, dim] from the owned ID rows and the owned
-  // feature rows, both in local-id order.
+  // feature rows, both in local-id order and on the propagation's device.
   torch::Tensor inputs(const BlockGnn& model, const torch::Tensor& owned_ids,
                        const torch::Tensor& owned_features) const;
   // Collective: the owned nodes' output rows [num_owned, model->outputDim()] from their layer-0
@@ -44,6 +46,7 @@ class FullGraphPropagation {
 
   // Owned nodes by local id (global ids).
   const std::vector<std::int64_t>& ownedNodes() const { return owned_; }
+  torch::Device device() const { return device_; }
   // An exchange of owned rows by global id, for rows of any owned table.
   const RowExchange& exchange() const { return exchange_; }
 
@@ -55,6 +58,7 @@ class FullGraphPropagation {
  private:
   std::shared_ptr<ProcessGroup> group_;
   const Shard& shard_;
+  torch::Device device_;
   RowExchange exchange_;
   BlockTensors block_;
   std::vector<std::int64_t> owned_;

@@ -21,23 +21,26 @@ void seededNormalRow(std::uint64_t seed, std::int64_t global, double std, float*
 
 ShardedEmbedding::ShardedEmbedding(std::shared_ptr<ProcessGroup> group, const PartitionBook& book,
                                    std::int32_t part, std::int64_t dim, double init_std,
-                                   std::uint64_t seed, SparseAdamOptions adam)
+                                   std::uint64_t seed, SparseAdamOptions adam,
+                                   torch::Device device)
     : exchange_(std::move(group), std::make_shared<PartitionBookOwnership>(book)), adam_(adam) {
   const std::int64_t rows = book.numOwned(part);
+  // Drawn on the host, moved once (no copy on the CPU).
   table_ = torch::empty({rows, dim}, torch::kFloat32);
   float* data = table_.data_ptr<float>();
   for (std::int64_t local = 0; local < rows; ++local) {
     seededNormalRow(seed, book.globalId(part, local), init_std, data + local * dim, dim);
   }
+  table_ = table_.to(device);
   grad_ = torch::zeros_like(table_);
   exp_avg_ = torch::zeros_like(table_);
   exp_avg_sq_ = torch::zeros_like(table_);
 }
 
 void ShardedEmbedding::save(torch::serialize::OutputArchive& archive) const {
-  archive.write("table", table_);
-  archive.write("exp_avg", exp_avg_);
-  archive.write("exp_avg_sq", exp_avg_sq_);
+  archive.write("table", table_.cpu());
+  archive.write("exp_avg", exp_avg_.cpu());
+  archive.write("exp_avg_sq", exp_avg_sq_.cpu());
   archive.write("steps", torch::tensor(steps_, torch::kInt64));
 }
 
@@ -92,7 +95,8 @@ void ShardedEmbedding::step(const Rows& rows) {
   }
   exchange_.pushGradients(rows.request, grad, grad_);
   bytes_sent_ += rows.request.rowsAskedOfOthers(exchange_.rank()) * dim() * 4;
-  const torch::Tensor touched = std::get<0>(torch::_unique(rows.request.served_rows));
+  const torch::Tensor touched =
+      std::get<0>(torch::_unique(rows.request.served_rows)).to(table_.device());
   if (touched.numel() == 0) return;
   const torch::Tensor g = grad_.index_select(0, touched);
   const torch::Tensor m = exp_avg_.index_select(0, touched).mul_(adam_.beta1).add_(g, 1 - adam_.beta1);

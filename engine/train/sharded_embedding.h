@@ -42,10 +42,10 @@ struct SparseAdamOptions {
 class ShardedEmbedding {
  public:
   // Rows of this rank's owned nodes (`book.ownedNodes(part)`, local-id order), initialised
-  // with seededNormalRow(seed, global, init_std).
+  // with seededNormalRow(seed, global, init_std), and their Adam state, on `device`.
   ShardedEmbedding(std::shared_ptr<ProcessGroup> group, const PartitionBook& book,
                    std::int32_t part, std::int64_t dim, double init_std, std::uint64_t seed,
-                   SparseAdamOptions adam);
+                   SparseAdamOptions adam, torch::Device device = torch::kCPU);
 
   struct Rows {
     RowRequest request;
@@ -61,8 +61,9 @@ class ShardedEmbedding {
   // what they receive and take one Adam step on the rows that were asked for.
   void step(const Rows& rows);
 
-  // This rank's rows and optimizer state, for a checkpoint; load() restores them exactly
-  // (FormatError when the archive's shapes differ).
+  // This rank's rows and optimizer state, for a checkpoint, written as CPU tensors whatever
+  // the device; load() restores them exactly onto this object's device (FormatError when the
+  // archive's shapes differ).
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 

@@ -50,8 +50,8 @@ void applySpectralRows(const SpectralRows& rows, const NodeSpace& nodes,
       local.push_back(nodes.localIndex(global_ids[row]));
     }
     const torch::Tensor& from = type == NodeType::kUser ? rows.users : rows.items;
-    table.index_copy_(0, torch::tensor(at, torch::kInt64),
-                      from.index_select(0, torch::tensor(local, torch::kInt64)));
+    table.index_copy_(0, torch::tensor(at, torch::kInt64).to(table.device()),
+                      from.index_select(0, torch::tensor(local, torch::kInt64)).to(table.device()));
   }
 }
 

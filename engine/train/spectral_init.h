@@ -27,7 +27,7 @@ SpectralRows spectralRows(const std::vector<Interaction>& train, const NodeSpace
                           std::int64_t dim, double init_std, std::uint64_t seed);
 
 // Overwrites the rows of `table` [owned, dim] whose nodes (`global_ids`, one per row) are
-// users or items with their spectral rows.
+// users or items with their spectral rows (computed on the host; `table` may be on any device).
 void applySpectralRows(const SpectralRows& rows, const NodeSpace& nodes,
                        const std::vector<std::int64_t>& global_ids, torch::Tensor& table);
 

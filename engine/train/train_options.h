@@ -97,7 +97,10 @@ struct RunOptions {
 };
 
 struct CommOptions {
-  // auto: the local group for one process, else NCCL for CUDA tensors and MPI on CPU.
+  // auto: the local group for one process; else MPI on CPU ranks, and with --device cuda NCCL
+  // for CUDA tensors beside MPI for host tensors (comm/host_device_process_group.h, chosen by
+  // the launcher). mpi: MPI for every tensor (CUDA ones staged through host memory). nccl: as
+  // auto with cuda.
   std::string backend = "auto";
 };
 

@@ -28,6 +28,7 @@
 #include "engine/train/simgcl.h"
 #include "engine/train/spectral_init.h"
 #include "engine/train/training_data.h"
+#include "engine/train/training_device.h"
 #include "models/block_gnn.h"
 #include "sampler/batch_pipeline.h"
 #include "sampler/dist/dist_sampling.h"
@@ -72,18 +73,58 @@ std::vector<std::int32_t> relationIds(const std::string& group,
   return ids;
 }
 
-// The whole ID table by global id [num_nodes, dim], from every rank's owned rows. Collective.
+// The whole ID table by global id [num_nodes, dim] on the host, from every rank's owned rows.
+// Collective.
 torch::Tensor gatherTable(ProcessGroup& group, const Shard& shard, const torch::Tensor& owned) {
   std::vector<std::int64_t> ids(shard.global_ids.begin(), shard.global_ids.begin() + shard.num_owned);
   WorkPtr rows_work = group.allGatherV(owned);
   WorkPtr ids_work = group.allGatherV(int64Tensor(ids));
   torch::Tensor table = torch::empty({shard.nodes.numNodes(), owned.size(1)});
-  table.index_copy_(0, ids_work->result().tensor, rows_work->result().tensor);
+  table.index_copy_(0, ids_work->result().tensor, rows_work->result().tensor.cpu());
   return table;
 }
 
-// Loads `dir`'s dense weights into `model` in place: torch::load would swap the parameters'
-// storage, and the gradient synchroniser's hooks would no longer see their gradients.
+// A copy of `model`'s weights on the host: checkpoints hold CPU tensors whatever the device.
+BlockGnn hostCopy(const BlockGnn& model) {
+  BlockGnn copy(model->options());
+  torch::NoGradGuard no_grad;
+  const auto source = model->named_parameters();
+  for (const auto& item : copy->named_parameters()) item.value().copy_(source[item.key()]);
+  return copy;
+}
+
+// Moves the state of every parameter of `adam` to `device`, where its parameters are.
+void moveAdamState(torch::optim::Adam& adam, torch::Device device) {
+  for (auto& entry : adam.state()) {
+    auto& state = static_cast<torch::optim::AdamParamState&>(*entry.second);
+    state.exp_avg(state.exp_avg().to(device));
+    state.exp_avg_sq(state.exp_avg_sq().to(device));
+    if (state.max_exp_avg_sq().defined()) state.max_exp_avg_sq(state.max_exp_avg_sq().to(device));
+  }
+}
+
+// Writes `adam`'s state under `name` as CPU tensors; it stays on `device` for training.
+void writeAdamOnHost(torch::optim::Adam& adam, torch::Device device, const char* name,
+                     torch::serialize::OutputArchive& archive) {
+  moveAdamState(adam, torch::kCPU);
+  torch::serialize::OutputArchive state;
+  adam.save(state);
+  archive.write(name, state);
+  moveAdamState(adam, device);
+}
+
+// Reads the state `name` of `adam` (CPU tensors) and moves it to `device`.
+void readAdam(torch::optim::Adam& adam, torch::Device device, const char* name,
+              torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive state;
+  archive.read(name, state);
+  adam.load(state);
+  moveAdamState(adam, device);
+}
+
+// Loads `dir`'s dense weights into `model` in place, on the model's device: torch::load would
+// swap the parameters' storage, and the gradient synchroniser's hooks would no longer see
+// their gradients.
 void loadWeightsInPlace(BlockGnn& model, const std::string& dir) {
   BlockGnn saved(model->options());
   torch::load(saved, dir + "/model.pt");
@@ -134,6 +175,7 @@ class Trainer::Impl {
   std::pair<std::int64_t, std::int64_t> resume(const std::string& dir, EpochTotals& totals);
 
   TrainOptions o_;
+  torch::Device device_;
   TrainHooks hooks_;
   std::shared_ptr<ProcessGroup> group_;
   int rank_ = 0, world_ = 1;
@@ -161,11 +203,10 @@ class Trainer::Impl {
 
 Trainer::Impl::Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> group,
                      TrainHooks hooks)
-    : o_(resolveTrainOptions(options)), hooks_(std::move(hooks)), group_(std::move(group)) {
-  if (o_.run.device != "cpu") {
-    throw ConfigError(fmt::format("--device {}: training on CUDA devices is not built yet "
-                                  "(issue #19); train with --device cpu", o_.run.device));
-  }
+    : o_(resolveTrainOptions(options)),
+      device_(trainingDevice(o_.run.device)),
+      hooks_(std::move(hooks)),
+      group_(std::move(group)) {
   rank_ = group_->rank();
   world_ = group_->size();
   // Collectives from here on, in the same order on every rank. Sampling requests go over
@@ -215,13 +256,14 @@ Trainer::Impl::Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> g
   torch::manual_seed(o_.optim.seed);  // the dense weights: the same on every rank and every P
   model_ = BlockGnn(blockGnnOptions(o_.model, shard.lm.cols,
                                     static_cast<std::int64_t>(shard.relation_names.size())));
-  features_ = ownedFeatures(shard);
+  model_->to(device_);  // drawn on the host, so every device starts from the same weights
+  features_ = ownedFeatures(shard).to(device_);
   feature_exchange_ = std::make_unique<RowExchange>(
       group_, std::make_shared<PartitionBookOwnership>(data_.book));
   SparseAdamOptions adam;
   adam.lr = o_.optim.lr;
   ids_ = std::make_unique<ShardedEmbedding>(group_, data_.book, rank_, o_.model.dim, kInitStd,
-                                            o_.optim.seed, adam);
+                                            o_.optim.seed, adam, device_);
   if (o_.objective.init == "svd") {
     // Every rank factors the whole training split alike and keeps its own rows.
     const auto t = Clock::now();
@@ -250,7 +292,8 @@ Trainer::Impl::Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> g
     }
     for (const torch::Tensor& p : dense) dense_bytes_ += p.numel() * p.element_size();
   }
-  propagation_ = std::make_unique<FullGraphPropagation>(group_, shard, data_.book, data_.stats);
+  propagation_ =
+      std::make_unique<FullGraphPropagation>(group_, shard, data_.book, data_.stats, device_);
   evaluator_ = std::make_unique<DistributedEvaluator>(group_, shard, data_.stats, *propagation_,
                                                       o_.run.ks);
 }
@@ -294,7 +337,7 @@ Trainer::Impl::StepInputs Trainer::Impl::fetchInputs(const std::vector<std::int6
   const std::int64_t id_bytes = ids_->bytesSent();
   const InputRows in = inputRows(model_, data_.shard.nodes, nodes);
   StepInputs inputs{ids_->fetch(int64Tensor(in.id_nodes)), {}};
-  torch::Tensor feature_rows = torch::zeros({0, features_.size(1)});
+  torch::Tensor feature_rows = torch::zeros({0, features_.size(1)}, features_.options());
   if (model_->options().item_input != NodeInput::kId) {
     const RowRequest request = feature_exchange_->plan(int64Tensor(in.feature_nodes));
     feature_rows = feature_exchange_->fetch(request, features_);
@@ -304,8 +347,9 @@ Trainer::Impl::StepInputs Trainer::Impl::fetchInputs(const std::vector<std::int6
   totals.id_bytes += static_cast<double>(ids_->bytesSent() - id_bytes);
   totals.exchange += secondsSince(t);
   const auto compute_start = Clock::now();  // the adapter's forward is the model's work
-  inputs.h0 = model_->inputs(static_cast<std::int64_t>(nodes.size()), int64Tensor(in.id_at),
-                             inputs.id_rows.rows, int64Tensor(in.feature_at), feature_rows);
+  inputs.h0 = model_->inputs(static_cast<std::int64_t>(nodes.size()),
+                             int64Tensor(in.id_at).to(device_), inputs.id_rows.rows,
+                             int64Tensor(in.feature_at).to(device_), feature_rows);
   totals.compute += secondsSince(compute_start);
   return inputs;
 }
@@ -369,7 +413,7 @@ void Trainer::Impl::objectiveStep(const MiniBatch& batch, EpochTotals& totals) {
     const auto t = Clock::now();
     blocks.reserve(batch.blocks.size());
     for (const Block& b : batch.blocks) {
-      blocks.push_back(BlockTensors::from(b, torch::kCPU));
+      blocks.push_back(BlockTensors::from(b, device_));
       totals.sampled_edges += static_cast<double>(b.numEdges());
     }
     const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
@@ -491,16 +535,8 @@ void Trainer::Impl::writeCheckpoint(std::int64_t epoch, std::int64_t next_step,
   {
     torch::serialize::OutputArchive archive;
     ids_->save(archive);
-    if (optimizer_) {
-      torch::serialize::OutputArchive adam;
-      optimizer_->save(adam);
-      archive.write("adam", adam);
-    }
-    if (kg_optimizer_) {
-      torch::serialize::OutputArchive adam;
-      kg_optimizer_->save(adam);
-      archive.write("kg_adam", adam);
-    }
+    if (optimizer_) writeAdamOnHost(*optimizer_, device_, "adam", archive);
+    if (kg_optimizer_) writeAdamOnHost(*kg_optimizer_, device_, "kg_adam", archive);
     archive.write("epoch_totals", totals.toTensor());
     AtomicOutput out(rankStateFile(dir, rank_));
     archive.save_to(out.tempPath());
@@ -509,7 +545,7 @@ void Trainer::Impl::writeCheckpoint(std::int64_t epoch, std::int64_t next_step,
   if (rank_ == 0) {
     {
       AtomicOutput out(dir + "/model.pt");
-      torch::save(model_, out.tempPath());
+      torch::save(hostCopy(model_), out.tempPath());
       out.commit();
     }
     {
@@ -564,16 +600,8 @@ std::pair<std::int64_t, std::int64_t> Trainer::Impl::resume(const std::string& d
   torch::serialize::InputArchive archive;
   archive.load_from(rankStateFile(dir, rank_));
   ids_->load(archive);
-  if (optimizer_) {
-    torch::serialize::InputArchive adam;
-    archive.read("adam", adam);
-    optimizer_->load(adam);
-  }
-  if (kg_optimizer_) {
-    torch::serialize::InputArchive adam;
-    archive.read("kg_adam", adam);
-    kg_optimizer_->load(adam);
-  }
+  if (optimizer_) readAdam(*optimizer_, device_, "adam", archive);
+  if (kg_optimizer_) readAdam(*kg_optimizer_, device_, "kg_adam", archive);
   torch::Tensor saved_totals;
   archive.read("epoch_totals", saved_totals);
   totals = EpochTotals::fromTensor(saved_totals);
@@ -599,10 +627,11 @@ TrainResult Trainer::Impl::run() {
     if (metrics_out_) *metrics_out_ << line.dump() << "\n" << std::flush;
   };
   if (lead && !o_.run.quiet) {
-    spdlog::info("training {} ({} input, {} relations) on {} rank{} ({} backend), {} propagation"
+    spdlog::info("training {} ({} input, {} relations) on {} rank{} ({} backend, {}), {} propagation"
                  "{}: {} steps of {} seeds per epoch",
                  o_.model.name, o_.model.features, o_.model.relations, world_,
-                 world_ == 1 ? "" : "s", group_->backendName(), o_.sampling.propagation,
+                 world_ == 1 ? "" : "s", group_->backendName(), device_.str(),
+                 o_.sampling.propagation,
                  full() ? std::string()
                         : fmt::format(" (fanouts {}{})", fmt::join(o_.sampling.fanouts, ","),
                                       world_ > 1 && !o_.sampling.remote_neighbours

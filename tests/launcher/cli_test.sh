@@ -78,6 +78,10 @@ run "$KGREC" train synth.h5 --model nosuchmodel
 check "unknown model refused" fails_cleanly "$rc"
 run "$KGREC" train train.txt --epochs 1
 check "non-HDF5 dataset refused" fails_cleanly "$rc"
+# Hidden from CUDA, any build (and a GPU machine) must refuse --device cuda with exit code 1.
+CUDA_VISIBLE_DEVICES= run "$KGREC" train synth.h5 --epochs 1 --device cuda
+check "--device cuda without a visible GPU refused" test "$rc" -eq 1
+check "the refusal says no CUDA device is visible" contains err.txt "no CUDA device is visible"
 
 run "$KGREC" --threads 1 train synth.h5 --epochs 2 --dim 16 --layers 1 --eval-every 1 --metrics-out m.jsonl --ckpt ckpt
 check "train succeeds" test "$rc" -eq 0

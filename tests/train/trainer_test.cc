@@ -1,14 +1,21 @@
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
+#include <torch/serialize.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "engine/common/error.h"
 #include "engine/graph/synthetic.h"
 #include "engine/store/dataset_io.h"
+#include "engine/train/checkpoint.h"
 #include "comm/local_process_group.h"
 #include "engine/train/trainer.h"
 #include "tests/store/temp_dir.h"
+#include "tests/train/checkpoint_tensors.h"
 
 namespace kgrec {
 namespace {
@@ -140,6 +147,177 @@ TEST_F(TrainerTest, OlderCheckpointFormatsAreRefusedSayingWhatToDo) {
       EXPECT_NE(std::string(e.what()).find("Train again"), std::string::npos) << e.what();
     }
   }
+}
+
+// Training on a device (--device): the refusal without CUDA, checkpoints that hold CPU tensors
+// whatever the device, and (cases named *Gpu*, skipped without a visible CUDA device) the same
+// trajectory on a GPU as on the CPU and a GPU checkpoint resumed on the CPU.
+
+// Float32 sums in another order (cuSPARSE and cuBLAS against kgrec's CSR kernel and the CPU
+// BLAS) over a few steps: the bound is a judgement, not a measurement (never run on a GPU yet).
+constexpr double kLossTolerance = 1e-4;    // relative, per epoch's loss
+constexpr double kTensorTolerance = 1e-3;  // absolute, per checkpoint tensor element
+constexpr double kMetricTolerance = 1e-2;  // absolute, recall@20 and ndcg@20
+
+// A few steps (about 11 per epoch) of `model` on `device`, evaluated after the last epoch.
+TrainOptions deviceRun(const std::string& data, const std::string& model,
+                       const std::string& device) {
+  TrainOptions o = shortRun(data);
+  o.model.name = model;
+  o.run.device = device;
+  o.optim.epochs = 2;
+  o.optim.batch_size = 1024;
+  return o;
+}
+
+bool gpuVisible() { return torch::cuda::is_available(); }
+
+// Every tensor of every file of the checkpoint in `dir` (one rank's), loaded without a device
+// map, so each keeps the device it was written from.
+std::map<std::string, torch::Tensor> allCheckpointTensors(const std::string& dir) {
+  std::map<std::string, torch::Tensor> tensors = testing::checkpointTensors(dir);
+  torch::serialize::InputArchive archive;
+  archive.load_from(rankStateFile(dir, 0));
+  testing::readTensors(archive, "rank-0.", &tensors);
+  return tensors;
+}
+
+// Every tensor of the checkpoint in `dir` is a CPU tensor; `dense`: the model has dense
+// weights, whose Adam state the rank file holds too.
+void expectAllOnHost(const std::string& dir, bool dense) {
+  const auto tensors = allCheckpointTensors(dir);
+  EXPECT_EQ(tensors.count("rank-0.table"), 1u);
+  const auto adam = std::count_if(tensors.begin(), tensors.end(), [](const auto& entry) {
+    return entry.first.rfind("rank-0.adam.", 0) == 0;
+  });
+  EXPECT_EQ(adam > 0, dense) << adam << " tensors of the dense Adam state";
+  for (const auto& [name, tensor] : tensors) {
+    EXPECT_TRUE(tensor.device().is_cpu()) << name << " was written on " << tensor.device();
+  }
+}
+
+// The epochs' losses and the final metrics of `a` and `b` agree within the tolerances.
+void expectSameTrajectory(const TrainResult& a, const TrainResult& b) {
+  ASSERT_EQ(a.epochs.size(), b.epochs.size());
+  for (std::size_t e = 0; e < a.epochs.size(); ++e) {
+    const double la = a.epochs[e].at("loss").get<double>(), lb = b.epochs[e].at("loss").get<double>();
+    EXPECT_LE(std::abs(la - lb), kLossTolerance * std::abs(la)) << "epoch " << e + 1 << ": " << la
+                                                                << " against " << lb;
+  }
+  for (const char* metric : {"recall@20", "ndcg@20"}) {
+    EXPECT_NEAR(a.final_metrics.at(metric).get<double>(), b.final_metrics.at(metric).get<double>(),
+                kMetricTolerance)
+        << metric;
+  }
+}
+
+void expectSameCheckpointTensors(const std::string& a, const std::string& b) {
+  std::string why, where;
+  const double difference = testing::largestDifference(testing::checkpointTensors(a),
+                                                       testing::checkpointTensors(b), &why, &where);
+  EXPECT_LE(difference, kTensorTolerance) << why << where;
+}
+
+TEST_F(TrainerTest, CudaWithoutAVisibleDeviceIsRefusedSayingSo) {
+  if (gpuVisible()) GTEST_SKIP() << "a CUDA device is visible: the refusal cannot be seen here";
+  const std::string data = writeSmallGraph(dir_);
+  for (const char* device : {"cuda", "cuda:0", "cuda:1"}) {
+    try {
+      train(deviceRun(data, "lightgcn", device));
+      ADD_FAILURE() << "--device " << device << " was accepted without a CUDA device";
+    } catch (const ConfigError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("no CUDA device is visible"), std::string::npos) << message;
+#ifndef KGREC_HAVE_CUDA
+      EXPECT_NE(message.find("no CUDA support"), std::string::npos) << message;
+#endif
+    }
+  }
+}
+
+TEST_F(TrainerTest, MalformedDevicesAreRefused) {
+  const std::string data = writeSmallGraph(dir_);
+  for (const char* device : {"gpu", "cuda0", "cuda:", "cuda:x", "cuda:-1", "cudax"}) {
+    TrainOptions o = deviceRun(data, "lightgcn", device);
+    EXPECT_THROW(train(o), ConfigError) << device;
+  }
+}
+
+// Checkpoints hold CPU tensors (the rank file: the ID rows, and the dense Adam state where the
+// model has dense weights), and resuming moves them onto the run's device: here the CPU, where
+// the resumed run ends exactly where an uninterrupted one does. A CPU run writes host tensors
+// anyway; the case where that check can fail is GpuCheckpointResumesOnTheCpu.
+TEST_F(TrainerTest, CheckpointHoldsCpuTensorsAndResumesOntoTheRunsDevice) {
+  const std::string data = writeSmallGraph(dir_);
+  for (const char* model : {"lightgcn", "kgat"}) {  // kgat: dense weights, both Adam states
+    SCOPED_TRACE(model);
+    TrainOptions first = deviceRun(data, model, "cpu");
+    first.optim.epochs = 1;
+    first.run.checkpoint_dir = (dir_ / model / "first").string();
+    train(first);
+    expectAllOnHost(first.run.checkpoint_dir, std::string(model) == "kgat");
+
+    TrainOptions resumed = deviceRun(data, model, "cpu");
+    resumed.run.resume_dir = first.run.checkpoint_dir;
+    resumed.run.checkpoint_dir = (dir_ / model / "resumed").string();
+    const TrainResult r = train(resumed);
+    TrainOptions whole = deviceRun(data, model, "cpu");
+    whole.run.checkpoint_dir = (dir_ / model / "whole").string();
+    const TrainResult w = train(whole);
+    EXPECT_EQ(r.epochs.back().at("loss"), w.epochs.back().at("loss"));
+    EXPECT_EQ(r.final_metrics.at("recall@20"), w.final_metrics.at("recall@20"));
+    std::string why;
+    EXPECT_EQ(testing::largestDifference(testing::checkpointTensors(resumed.run.checkpoint_dir),
+                                         testing::checkpointTensors(whole.run.checkpoint_dir),
+                                         &why),
+              0.0)
+        << why;
+  }
+}
+
+// The same steps on the GPU as on the CPU: full-graph lightgcn and sampled sage (the batches
+// and blocks are sampled on the host, so both devices see the same ones).
+TEST_F(TrainerTest, GpuFollowsTheCpuTrajectory) {
+  if (!gpuVisible()) GTEST_SKIP() << "no CUDA device is visible";
+  const std::string data = writeSmallGraph(dir_);
+  for (const char* model : {"lightgcn", "sage"}) {
+    SCOPED_TRACE(model);
+    TrainOptions cpu = deviceRun(data, model, "cpu"), gpu = deviceRun(data, model, "cuda");
+    cpu.run.checkpoint_dir = (dir_ / model / "cpu").string();
+    gpu.run.checkpoint_dir = (dir_ / model / "gpu").string();
+    const TrainResult on_cpu = train(cpu);
+    const TrainResult on_gpu = train(gpu);
+    expectSameTrajectory(on_cpu, on_gpu);
+    expectAllOnHost(gpu.run.checkpoint_dir, std::string(model) == "sage");
+    expectSameCheckpointTensors(cpu.run.checkpoint_dir, gpu.run.checkpoint_dir);
+  }
+}
+
+// A checkpoint written by a GPU run holds CPU tensors; `kgrec eval` reads it on the CPU, and a
+// run resumed from it on the CPU ends where a CPU run does.
+TEST_F(TrainerTest, GpuCheckpointResumesOnTheCpu) {
+  if (!gpuVisible()) GTEST_SKIP() << "no CUDA device is visible";
+  const std::string data = writeSmallGraph(dir_);
+  TrainOptions gpu = deviceRun(data, "sage", "cuda");
+  gpu.optim.epochs = 1;
+  gpu.run.checkpoint_dir = (dir_ / "gpu").string();
+  const TrainResult on_gpu = train(gpu);
+  expectAllOnHost(gpu.run.checkpoint_dir, /*dense=*/true);
+  const nlohmann::json evaluated = evaluateCheckpoint(gpu.run.checkpoint_dir);
+  EXPECT_NEAR(evaluated.at("recall@20").get<double>(),
+              on_gpu.final_metrics.at("recall@20").get<double>(), kMetricTolerance);
+
+  TrainOptions resumed = deviceRun(data, "sage", "cpu");
+  resumed.run.resume_dir = gpu.run.checkpoint_dir;
+  resumed.run.checkpoint_dir = (dir_ / "resumed").string();
+  TrainOptions whole = deviceRun(data, "sage", "cpu");
+  whole.run.checkpoint_dir = (dir_ / "whole").string();
+  const TrainResult r = train(resumed);
+  const TrainResult w = train(whole);
+  ASSERT_EQ(r.epochs.size(), 1u);  // the second epoch only
+  const double lr = r.epochs[0].at("loss").get<double>(), lw = w.epochs[1].at("loss").get<double>();
+  EXPECT_LE(std::abs(lr - lw), kLossTolerance * std::abs(lw)) << lr << " against " << lw;
+  expectSameCheckpointTensors(resumed.run.checkpoint_dir, whole.run.checkpoint_dir);
 }
 
 }  // namespace
