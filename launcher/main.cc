@@ -311,6 +311,11 @@ void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& rel
                     "KG triples per KG step over all ranks (--kg-loss alternate; 0: --batch-size)")
       ->capture_default_str();
   optim->add_option("--seed", o.optim.seed, "Seed of initialisation and sampling")->capture_default_str();
+  optim->add_option("--precision", o.optim.precision,
+                    "Compute precision of the model's layers: fp32, bf16 (autocast; CPU and "
+                    "CUDA) or fp16 (CUDA, with dynamic loss scaling); weights and optimizer "
+                    "state stay fp32 (docs/architecture.md)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}))->capture_default_str();
 
   auto* objective = cmd->add_option_group("objective (docs/objectives.md)");
   objective->add_option("--loss", o.objective.loss,

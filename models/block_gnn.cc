@@ -99,7 +99,9 @@ class BlockProduct : public torch::autograd::Function<BlockProduct> {
 torch::Tensor aggregate(const BlockTensors& block, const torch::Tensor& h_src) {
   KGREC_CHECK(h_src.size(0) == block.num_src, "block has {} sources, representation {} rows",
               block.num_src, h_src.size(0));
-  return BlockProduct::apply(h_src, &block);
+  // The sparse sum runs in fp32, as autocast runs sums: under --precision bf16/fp16 the rows
+  // come from a half-precision product (a no-op cast otherwise).
+  return BlockProduct::apply(h_src.to(torch::kFloat32), &block);
 }
 
 torch::Tensor sumIntoDestinations(const BlockTensors& block, const torch::Tensor& messages) {

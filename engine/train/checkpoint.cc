@@ -46,6 +46,9 @@ CheckpointManifest readCheckpointManifest(const std::string& dir) {
     c.num_relations = m.at("num_relations").get<std::int64_t>();
     c.options = m.at("options").get<TrainOptions>();
     c.metrics = m.at("metrics");
+    // Added within the version: a checkpoint without them had no loss scaler.
+    c.loss_scale = m.value("loss_scale", 1.0);
+    c.loss_scale_finite_steps = m.value("loss_scale_finite_steps", std::int64_t{0});
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: malformed checkpoint manifest: {}", path, e.what()));
@@ -58,7 +61,8 @@ void writeCheckpointManifest(const std::string& dir, const CheckpointManifest& c
                             {"finished", c.finished},    {"ranks", c.ranks},
                             {"dataset", c.dataset},      {"feature_dim", c.feature_dim},
                             {"num_relations", c.num_relations}, {"options", c.options},
-                            {"metrics", c.metrics}};
+                            {"metrics", c.metrics},      {"loss_scale", c.loss_scale},
+                            {"loss_scale_finite_steps", c.loss_scale_finite_steps}};
   writeFileAtomically(checkpointManifestPath(dir), m.dump(2) + "\n");
 }
 

@@ -29,6 +29,9 @@ struct CheckpointManifest {
   std::int64_t num_relations = 0;
   TrainOptions options;
   nlohmann::json metrics;  // of the latest evaluation
+  // --precision fp16's loss scaler (engine/train/mixed_precision.h); 1 and 0 without one.
+  double loss_scale = 1.0;
+  std::int64_t loss_scale_finite_steps = 0;
 };
 
 std::string checkpointManifestPath(const std::string& dir);

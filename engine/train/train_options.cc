@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/common/error.h"
+#include "engine/train/mixed_precision.h"
 #include "models/graph_filter.h"
 
 namespace kgrec {
@@ -83,6 +84,10 @@ TrainOptions resolveFilterOptions(TrainOptions o) {
   if (o.run.device != "cpu") {
     throw ConfigError(fmt::format("--device {}: --model graph-filter runs on the CPU", o.run.device));
   }
+  if (o.optim.precision != "fp32") {
+    throw ConfigError(fmt::format("--precision {}: --model graph-filter is fitted in fp32",
+                                  o.optim.precision));
+  }
   if (!o.optim.kg_loss.empty() && o.optim.kg_loss != "off") {
     throw ConfigError(fmt::format("--kg-loss {}: --model graph-filter filters the interaction "
                                   "graph and has no KG loss", o.optim.kg_loss));
@@ -158,6 +163,7 @@ TrainOptions resolveTrainOptions(TrainOptions o) {
     throw ConfigError("--backend nccl moves CUDA tensors: it needs --device cuda (on CPU ranks "
                       "use --backend mpi or auto)");
   }
+  autocastDtype(op.precision, cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU));
   return o;
 }
 

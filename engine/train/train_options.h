@@ -57,6 +57,9 @@ struct OptimOptions {
   std::string kg_loss;
   std::int64_t kg_batch_size = 0;  // global triples per KG step (alternate); 0: batch_size
   std::uint64_t seed = 2020;
+  // fp32 | bf16 | fp16: the model's compute precision (engine/train/mixed_precision.h);
+  // weights and optimizer state stay fp32.
+  std::string precision = "fp32";
 };
 
 // The training objective (docs/objectives.md): the loss on a batch's (user, positive,
@@ -131,7 +134,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SamplingOptions, propagation, fa
                                                 relation_fanouts, replace, negatives, threads,
                                                 remote_neighbours, queue_batches)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OptimOptions, epochs, batch_size, lr, l2,
-                                                kg_loss, kg_batch_size, seed)
+                                                kg_loss, kg_batch_size, seed, precision)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ObjectiveOptions, loss, similarity, temperature,
                                                 margin, negative_weight, ssl, ssl_weight, ssl_eps,
                                                 ssl_temperature, init)

@@ -23,6 +23,7 @@
 #include "engine/train/epoch_metrics.h"
 #include "engine/train/full_graph_propagation.h"
 #include "engine/train/graph_filter_trainer.h"
+#include "engine/train/mixed_precision.h"
 #include "engine/train/losses.h"
 #include "engine/train/sharded_embedding.h"
 #include "engine/train/simgcl.h"
@@ -176,6 +177,8 @@ class Trainer::Impl {
 
   TrainOptions o_;
   torch::Device device_;
+  c10::optional<torch::ScalarType> autocast_;  // --precision bf16 | fp16
+  LossScaler scaler_;                          // fp16 only
   TrainHooks hooks_;
   std::shared_ptr<ProcessGroup> group_;
   int rank_ = 0, world_ = 1;
@@ -205,6 +208,8 @@ Trainer::Impl::Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> g
                      TrainHooks hooks)
     : o_(resolveTrainOptions(options)),
       device_(trainingDevice(o_.run.device)),
+      autocast_(autocastDtype(o_.optim.precision, device_)),
+      scaler_(o_.optim.precision == "fp16"),
       hooks_(std::move(hooks)),
       group_(std::move(group)) {
   rank_ = group_->rank();
@@ -371,6 +376,9 @@ void Trainer::Impl::objectiveStep(const MiniBatch& batch, EpochTotals& totals) {
   torch::Tensor out, h0;  // output and layer-0 rows of `nodes`
   torch::Tensor views[2];  // --ssl simgcl: the perturbed views' output rows of `nodes`
   std::vector<BlockTensors> blocks;  // sampled; the backward reads them
+  // The forward under --precision's autocast (none for fp32); the losses below run in fp32.
+  c10::optional<AutocastScope> autocast;
+  autocast.emplace(device_, autocast_);
   if (full()) {
     // Every owned row goes through the whole graph; the batch's rows (output and layer 0)
     // then come from their owners in one differentiable fetch.
@@ -432,6 +440,14 @@ void Trainer::Impl::objectiveStep(const MiniBatch& batch, EpochTotals& totals) {
     }
     totals.compute += secondsSince(t);
   }
+  autocast.reset();
+  if (autocast_) {
+    out = out.to(torch::kFloat32);
+    h0 = h0.to(torch::kFloat32);
+    for (torch::Tensor& view : views) {
+      if (view.defined()) view = view.to(torch::kFloat32);
+    }
+  }
   const auto t = Clock::now();
   const LossValue main = objectiveLoss(batch, out, h0, o_.objective, o_.sampling.negatives,
                                        o_.optim.l2, o_.optim.batch_size, *group_);
@@ -490,16 +506,28 @@ void Trainer::Impl::finishStep(const torch::Tensor& loss, const ShardedEmbedding
   // A rank whose share of a sampled step is empty has nothing to differentiate; it still
   // takes part in every collective below. (Full-graph losses always depend on the owned
   // rows, so every rank runs the backward and its halo exchanges.)
-  if (loss.requires_grad()) loss.backward();
+  if (loss.requires_grad()) scaler_.scaleLoss(loss).backward();
   totals.compute += secondsSince(t);
   t = Clock::now();
+  if (sync_) sync_->finalize();
+  // fp16: unscale, and step only if no rank saw an overflow (all ranks agree, so all skip
+  // the same steps and their collectives together).
+  bool finite = true;
+  if (scaler_.enabled()) {
+    std::vector<torch::Tensor> grads{id_rows.rows.grad()};
+    for (const torch::Tensor& p : model_->parameters()) grads.push_back(p.grad());
+    torch::Tensor overflow = torch::full({1}, scaler_.unscale(grads) ? 0 : 1, torch::kInt32);
+    group_->allReduce(overflow)->wait();
+    finite = overflow.item<int>() == 0;
+    scaler_.update(finite);
+  }
   if (sync_) {
-    sync_->finalize();
-    optimizer->step();
+    if (finite) optimizer->step();
     // All gradients, not only the stepped optimizer's: the synchroniser wrote every one.
     optimizer_->zero_grad();
   }
   totals.allreduce += secondsSince(t);
+  if (!finite) return;
   t = Clock::now();
   const std::int64_t id_bytes = ids_->bytesSent();
   ids_->step(id_rows);
@@ -566,6 +594,8 @@ void Trainer::Impl::writeCheckpoint(std::int64_t epoch, std::int64_t next_step,
     m.num_relations = model_->options().num_relations;
     m.options = o_;
     m.metrics = last_metrics_;
+    m.loss_scale = scaler_.scale();
+    m.loss_scale_finite_steps = scaler_.finiteSteps();
     writeCheckpointManifest(dir, m);
   }
   group_->barrier()->wait();  // the checkpoint is complete when any rank returns
@@ -596,6 +626,7 @@ std::pair<std::int64_t, std::int64_t> Trainer::Impl::resume(const std::string& d
   const std::int64_t next_step = m.next_step;
   if (m.finished) ++epoch;
   last_metrics_ = m.metrics;
+  scaler_.restore(m.loss_scale, m.loss_scale_finite_steps);
   loadWeightsInPlace(model_, dir);
   torch::serialize::InputArchive archive;
   archive.load_from(rankStateFile(dir, rank_));
@@ -630,7 +661,8 @@ TrainResult Trainer::Impl::run() {
     spdlog::info("training {} ({} input, {} relations) on {} rank{} ({} backend, {}), {} propagation"
                  "{}: {} steps of {} seeds per epoch",
                  o_.model.name, o_.model.features, o_.model.relations, world_,
-                 world_ == 1 ? "" : "s", group_->backendName(), device_.str(),
+                 world_ == 1 ? "" : "s", group_->backendName(),
+                 autocast_ ? fmt::format("{}, {}", device_.str(), o_.optim.precision) : device_.str(),
                  o_.sampling.propagation,
                  full() ? std::string()
                         : fmt::format(" (fanouts {}{})", fmt::join(o_.sampling.fanouts, ","),
