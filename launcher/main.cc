@@ -567,7 +567,7 @@ int run(int argc, char** argv) {
   embed->add_option("--max-len", embed_options.max_len, "Tokens per text, [CLS] and [SEP] included "
                     "(default: the model folder's max_seq_length; 64 for --encoder)");
   embed->add_option("--batch", embed_options.batch, "Texts per encoder call")->capture_default_str();
-  embed->add_option("--device", embed_options.device, "cpu or cuda (the first GPU)")->capture_default_str();
+  embed->add_option("--device", embed_options.device, "cpu, cuda (the first GPU) or cuda:N")->capture_default_str();
   embed->add_option("--dtype", embed_options.dtype, "Compute precision: fp32, or fp16 on cuda")
       ->check(CLI::IsMember({"fp32", "fp16"}))->capture_default_str();
   embed->add_flag("--force", embed_options.force, "Recompute even when the cached features match");

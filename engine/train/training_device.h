@@ -9,9 +9,8 @@
 
 namespace kgrec {
 
-// "cpu", "cuda:N", or "cuda": the GPU of this rank's local rank on its node (one rank per
-// GPU, from the launcher's environment). ConfigError when no CUDA device is visible (saying
-// so when this build has no CUDA support) or the device asked for does not exist.
+// models/compute_device.h's computeDevice, plain "cuda" being the GPU of this rank's local
+// rank on its node (from the launcher's environment).
 torch::Device trainingDevice(const std::string& name);
 
 }  // namespace kgrec

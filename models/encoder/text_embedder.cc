@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include <torch/cuda.h>
 #include <torch/csrc/jit/serialization/import.h>
 
 #include "engine/common/atomic_output.h"
@@ -13,6 +12,7 @@
 #include "engine/common/progress.h"
 #include "engine/store/dataset_io.h"
 #include "engine/store/hdf5_file.h"
+#include "models/compute_device.h"
 #include "models/encoder/seeded_encoder.h"
 
 namespace kgrec {
@@ -59,17 +59,6 @@ std::string contentHash(const std::string& path) {
     }
   }
   return fmt::format("fnv1a64:{:016x}", h);
-}
-
-torch::Device parseDevice(const std::string& device) {
-  if (device == "cpu") return torch::kCPU;
-  if (device == "cuda") {
-    if (!torch::cuda::is_available()) {
-      throw ConfigError("--device cuda: no CUDA device is available to this LibTorch build");
-    }
-    return torch::kCUDA;
-  }
-  throw ConfigError(fmt::format("--device must be cpu or cuda, got '{}'", device));
 }
 
 torch::ScalarType parseDtype(const std::string& dtype, torch::Device device) {
@@ -129,7 +118,7 @@ TextEncoder::TextEncoder(const EmbedOptions& options)
     : options_(options),
       folder_(readFolderOf(options)),
       tokenizer_(WordPieceTokenizer::fromVocabFile(folder_ ? folder_->vocab_path : options.vocab_path)),
-      device_(parseDevice(options.device)),
+      device_(computeDevice(options.device, /*local_rank=*/0)),
       dtype_(parseDtype(options.dtype, device_)),
       max_len_(resolvedMaxLen(options, folder_)) {
   if (max_len_ < 2) {

@@ -34,7 +34,7 @@ struct EmbedOptions {
   static constexpr std::int64_t kTorchScriptMaxLen = 64;
   std::int64_t max_len = kModelMaxLen;
   std::int64_t batch = 256;   // texts per forward
-  std::string device = "cpu";  // "cpu" | "cuda"
+  std::string device = "cpu";  // "cpu", "cuda" (the first GPU) or "cuda:N"
   // Compute precision: "fp32" | "fp16" (CUDA only). /features/lm is stored as fp32 either way.
   std::string dtype = "fp32";
   bool force = false;  // recompute even when the cached /features/lm matches
