@@ -14,10 +14,8 @@ CheckpointScorers loadCheckpointScorers(const std::string& checkpoint_dir, Proce
   CheckpointScorers out;
   if (manifest.options.model.name == "graph-filter") {
     out.dataset = readDataset(manifest.dataset);
-    const NodeSpace& nodes = out.dataset.nodes;
     const auto filter = std::make_shared<const GraphFilter>(
-        loadGraphFilter(checkpoint_dir, manifest, userItemCsr(out.dataset.train, nodes.num_users),
-                        nodes.num_items));
+        loadGraphFilter(checkpoint_dir, manifest, out.dataset.train, out.dataset.nodes));
     out.users = [filter](const torch::Tensor& users) { return filter->scores(users); };
     out.items = [filter](const torch::Tensor& items) { return filter->itemScores(items); };
     out.item_similarity = "filter_weight";

@@ -12,10 +12,8 @@ CheckpointVectors loadCheckpointVectors(const std::string& checkpoint_dir, Proce
   CheckpointVectors out;
   out.dataset = readDataset(manifest.dataset);
   if (manifest.options.model.name == "graph-filter") {
-    const NodeSpace& nodes = out.dataset.nodes;
     const GraphFilter::Factors factors =
-        loadGraphFilter(checkpoint_dir, manifest, userItemCsr(out.dataset.train, nodes.num_users),
-                        nodes.num_items)
+        loadGraphFilter(checkpoint_dir, manifest, out.dataset.train, out.dataset.nodes)
             .spectralFactors();
     out.users = factors.users;
     out.items = factors.items;

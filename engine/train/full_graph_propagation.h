@@ -46,7 +46,6 @@ class FullGraphPropagation {
 
   // Owned nodes by local id (global ids).
   const std::vector<std::int64_t>& ownedNodes() const { return owned_; }
-  torch::Device device() const { return device_; }
   // An exchange of owned rows by global id, for rows of any owned table.
   const RowExchange& exchange() const { return exchange_; }
 

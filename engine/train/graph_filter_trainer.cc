@@ -145,7 +145,7 @@ TrainResult GraphFilterTrainer::run() {
 }
 
 GraphFilter loadGraphFilter(const std::string& dir, const CheckpointManifest& m,
-                            const Csr& train_items, std::int64_t num_items) {
+                            const std::vector<Interaction>& train, const NodeSpace& nodes) {
   const std::string path = filterStateFile(dir);
   if (!std::filesystem::exists(path)) {
     throw FormatError(fmt::format("{}: missing; the graph-filter checkpoint {} is incomplete, "
@@ -161,6 +161,8 @@ GraphFilter loadGraphFilter(const std::string& dir, const CheckpointManifest& m,
     throw FormatError(fmt::format("{}: not a graph-filter state file: {}", path, e.what_without_backtrace()));
   }
   if (svd.right_vectors.numel() == 0) svd = TruncatedSvd();
+  const std::int64_t num_items = nodes.num_items;
+  const Csr train_items = userItemCsr(train, nodes.num_users);
   const GraphFilterOptions fo = optionsOf(m.options, train_items, num_items);
   if (svd.right_vectors.defined() &&
       (svd.right_vectors.dim() != 2 || svd.right_vectors.size(0) != num_items ||
@@ -178,8 +180,7 @@ nlohmann::json evaluateGraphFilterCheckpoint(const std::string& dir, const Check
   const auto self = std::make_shared<LocalProcessGroup>();
   const TrainingData data = loadTrainingData(m.dataset, *self, kRelations);
   const DistributedEvaluator evaluator(self, data.shard, data.stats, ks);
-  const GraphFilter filter = loadGraphFilter(
-      dir, m, userItemCsr(data.shard.train, data.shard.nodes.num_users), data.shard.nodes.num_items);
+  const GraphFilter filter = loadGraphFilter(dir, m, data.shard.train, data.shard.nodes);
   return metricsWithBaseline(evaluator, evaluator.rankUsers(scorerOf(filter)), exposure_out);
 }
 

@@ -42,11 +42,11 @@ class GraphFilterTrainer {
   std::shared_ptr<ProcessGroup> group_;
 };
 
-// The filter of a graph-filter checkpoint (its manifest `m`) over `train_items`, the
-// training items of every user of the dataset it names (userItemCsr), refitted from the
-// stored SVD. FormatError when the checkpoint's state file is missing or does not fit.
+// The filter of a graph-filter checkpoint (its manifest `m`) over `train`, every training
+// interaction of the dataset it names (of its `nodes`), refitted from the stored SVD.
+// FormatError when the checkpoint's state file is missing or does not fit.
 GraphFilter loadGraphFilter(const std::string& dir, const CheckpointManifest& m,
-                            const Csr& train_items, std::int64_t num_items);
+                            const std::vector<Interaction>& train, const NodeSpace& nodes);
 
 // The metrics of a graph-filter checkpoint, recomputed in this process, with the popularity
 // baseline's under "popularity_baseline"; `exposure_out` as in evaluateCheckpoint.
