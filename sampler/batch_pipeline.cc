@@ -1,5 +1,6 @@
 #include "sampler/batch_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "engine/common/error.h"
@@ -28,12 +29,23 @@ BatchPipeline::BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch,
 }
 
 BatchPipeline::~BatchPipeline() {
+  std::int64_t bound;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    bound = next_to_hand_ + capacity_;
+  }
+  stop(bound);
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void BatchPipeline::stop(std::int64_t bound) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stop_) return;
     stop_ = true;
+    stop_bound_ = lanes_ > 0 ? std::min(bound, steps_) : 0;
   }
   space_cv_.notify_all();
-  for (std::thread& worker : workers_) worker.join();
 }
 
 void BatchPipeline::work(int lane) {
@@ -47,7 +59,8 @@ void BatchPipeline::work(int lane) {
       space_cv_.wait(lock, [&] {
         return stop_ || error_ || next >= steps_ || next < next_to_hand_ + capacity_;
       });
-      if (stop_ || error_ || next >= steps_) return;
+      // Once stopped, a lane's worker still builds its steps before the bound (see stop()).
+      if ((stop_ && next >= stop_bound_) || error_ || next >= steps_) return;
       step = next;
       next += lane < 0 ? 1 : lanes_;
     }

@@ -25,7 +25,8 @@ class BatchPipeline {
   // `first_step` > 0 starts inside the epoch (a resumed run).
   BatchPipeline(const NeighborSampler& sampler, std::int64_t epoch, std::int64_t steps,
                 int threads, std::size_t queue_capacity, std::int64_t first_step = 0);
-  // Stops the workers and joins them; batches not taken are dropped.
+  // Stops the workers and joins them; batches not taken are dropped. With a collective source,
+  // stop(next step to hand out + queue capacity) first, unless stop() was called.
   ~BatchPipeline();
   BatchPipeline(const BatchPipeline&) = delete;
   BatchPipeline& operator=(const BatchPipeline&) = delete;
@@ -33,6 +34,13 @@ class BatchPipeline {
   // The next batch in step order; false once all steps were handed out. Rethrows the first
   // exception of a worker (then and on every later call).
   bool next(MiniBatch* batch);
+
+  // Makes the workers stop; returns at once. With a collective remote source every rank's
+  // workers must sample the same steps, or a worker waits forever in a collective that the
+  // others never join, so they first build every step before `bound` (the same number on every
+  // rank: the consumer's agreed position plus what may be taken or built ahead of it). Without
+  // one they stop at once and `bound` is ignored. Calls after the first are ignored.
+  void stop(std::int64_t bound);
 
   // How often next() found its batch not ready, and how long it waited in all: non-zero means
   // the training step waited on sampling.
@@ -58,6 +66,7 @@ class BatchPipeline {
   std::map<std::int64_t, MiniBatch> ready_;  // the reorder buffer
   std::exception_ptr error_;
   bool stop_ = false;
+  std::int64_t stop_bound_ = 0;  // after stop(), with lanes: build the steps before this
   std::int64_t wait_count_ = 0;
   double wait_seconds_ = 0.0;
   std::vector<std::thread> workers_;

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "engine/common/error.h"
@@ -435,6 +438,51 @@ TEST(BatchPipeline, StopsAtTheGivenStepCountAndJoinsEarly) {
   EXPECT_THROW(BatchPipeline(sampler, 0, sampler.stepsPerEpoch() + 1, 1, 1), ConfigError);
   EXPECT_THROW(BatchPipeline(sampler, 0, 1, 0, 1), ConfigError);
   EXPECT_THROW(BatchPipeline(sampler, 0, 1, 1, 0), ConfigError);
+}
+
+// A collective source of two lanes that answers with no neighbours and counts its calls per
+// lane; lane 1 is slow, so that its worker lags behind lane 0's.
+class CountingLanes final : public RemoteNeighborSource {
+ public:
+  SampledNeighbors sampleNeighbors(const std::vector<std::int64_t>& nodes, std::uint64_t,
+                                   std::int64_t, int lane) const override {
+    if (lane == 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ++calls[lane];
+    SampledNeighbors none;
+    none.indptr.assign(nodes.size() + 1, 0);
+    return none;
+  }
+  bool collective() const override { return true; }
+  int lanes() const override { return 2; }
+  mutable std::atomic<int> calls[2] = {0, 0};
+};
+
+// With a collective source every rank must sample the same steps, whenever its consumer stops:
+// the lanes build every step before stop()'s bound, and the destructor's own bound is the next
+// step to hand out plus the queue capacity, whatever the workers' timing.
+TEST(BatchPipeline, ACollectiveSourceSamplesEveryStepBeforeTheStopBound) {
+  const Partitioned p = partitioned(1);
+  SamplerOptions o = smallOptions();
+  o.batch_size = 2;
+  CountingLanes lanes;
+  const NeighborSampler sampler(p.shards[0], p.book, p.stats, o, &lanes);
+  ASSERT_GE(sampler.stepsPerEpoch(), 9);
+  sampler.sample(0, 0);  // lane 0: the calls of one batch
+  const int per_batch = lanes.calls[0].exchange(0);
+  ASSERT_GT(per_batch, 0);
+  for (const bool explicit_stop : {true, false}) {
+    SCOPED_TRACE(explicit_stop ? "stop(8)" : "destructor");
+    lanes.calls[0] = lanes.calls[1] = 0;
+    {
+      BatchPipeline pipeline(sampler, 0, sampler.stepsPerEpoch(), 1, 2);
+      MiniBatch b;
+      for (int taken = 0; taken < 3; ++taken) ASSERT_TRUE(pipeline.next(&b));
+      if (explicit_stop) pipeline.stop(8);
+    }
+    const int steps = explicit_stop ? 8 : 3 + 2;  // steps 0 .. steps-1, even ones on lane 0
+    EXPECT_EQ(lanes.calls[0], (steps + 1) / 2 * per_batch);
+    EXPECT_EQ(lanes.calls[1], steps / 2 * per_batch);
+  }
 }
 
 TEST(BatchPipeline, RethrowsAWorkerException) {
