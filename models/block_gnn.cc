@@ -65,16 +65,14 @@ BlockTensors BlockTensors::from(const Block& block, torch::Device device) {
   t.csr_t.indices = torch::tensor(t_indices, torch::kInt32);
   t.csr_t.values = torch::tensor(t_values, torch::kFloat32);
   if (device != torch::kCPU) {
-    for (CsrTensors* csr : {&t.csr, &t.csr_t}) {
-      csr->indptr = csr->indptr.to(device);
-      csr->indices = csr->indices.to(device);
-      csr->values = csr->values.to(device);
-    }
-    t.edge_src = t.edge_src.to(device);
-    t.edge_dst = t.edge_dst.to(device);
-    t.edge_relation = t.edge_relation.to(device);
+    for (torch::Tensor* tensor : t.tensors()) *tensor = tensor->to(device);
   }
   return t;
+}
+
+std::vector<torch::Tensor*> BlockTensors::tensors() {
+  return {&csr.indptr,   &csr.indices, &csr.values, &csr_t.indptr,    &csr_t.indices,
+          &csr_t.values, &edge_dst,    &edge_src,   &edge_relation};
 }
 
 namespace {

@@ -51,6 +51,8 @@ struct BlockTensors {
   std::int64_t num_dst = 0;
   std::int64_t num_src = 0;
   static BlockTensors from(const Block& block, torch::Device device);
+  // Every tensor above, for moving them together (engine/train/device_copy_stream.h).
+  std::vector<torch::Tensor*> tensors();
 };
 
 // Per destination, the weighted sum of its sources' rows of `h_src` [num_src, d]: the

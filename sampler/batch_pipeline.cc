@@ -46,6 +46,7 @@ void BatchPipeline::stop(std::int64_t bound) {
     stop_bound_ = lanes_ > 0 ? std::min(bound, steps_) : 0;
   }
   space_cv_.notify_all();
+  ready_cv_.notify_all();  // a consumer waiting for a step no worker will build
 }
 
 void BatchPipeline::work(int lane) {
@@ -79,19 +80,26 @@ void BatchPipeline::work(int lane) {
 
 bool BatchPipeline::next(MiniBatch* batch) {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (next_to_hand_ >= steps_ && !error_) return false;
+  // Past the last step, or stopped before a step that will not be built.
+  const auto ended = [&] {
+    return next_to_hand_ >= steps_ || (stop_ && next_to_hand_ >= stop_bound_);
+  };
+  if (ended() && !error_) return false;
   auto found = ready_.find(next_to_hand_);
   if (found == ready_.end() && !error_) {
     ++wait_count_;
     const auto start = std::chrono::steady_clock::now();
     ready_cv_.wait(lock, [&] {
       found = ready_.find(next_to_hand_);
-      return found != ready_.end() || error_;
+      return found != ready_.end() || error_ || ended();
     });
     wait_seconds_ +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
-  if (found == ready_.end()) std::rethrow_exception(error_);
+  if (found == ready_.end()) {
+    if (error_) std::rethrow_exception(error_);
+    return false;
+  }
   *batch = std::move(found->second);
   ready_.erase(found);
   ++next_to_hand_;

@@ -31,15 +31,17 @@ class BatchPipeline {
   BatchPipeline(const BatchPipeline&) = delete;
   BatchPipeline& operator=(const BatchPipeline&) = delete;
 
-  // The next batch in step order; false once all steps were handed out. Rethrows the first
-  // exception of a worker (then and on every later call).
+  // The next batch in step order; false once all steps were handed out, or after stop() for a
+  // step that will not be built. Rethrows the first exception of a worker (then and on every
+  // later call). One consumer thread at a time.
   bool next(MiniBatch* batch);
 
   // Makes the workers stop; returns at once. With a collective remote source every rank's
   // workers must sample the same steps, or a worker waits forever in a collective that the
   // others never join, so they first build every step before `bound` (the same number on every
   // rank: the consumer's agreed position plus what may be taken or built ahead of it). Without
-  // one they stop at once and `bound` is ignored. Calls after the first are ignored.
+  // one they stop at once and `bound` is ignored. Any thread may call it; calls after the first
+  // are ignored.
   void stop(std::int64_t bound);
 
   // How often next() found its batch not ready, and how long it waited in all: non-zero means

@@ -19,6 +19,7 @@
 #include "engine/train/block_gnn_options.h"
 #include "engine/train/checkpoint.h"
 #include "engine/train/checkpoint_model.h"
+#include "engine/train/device_batch_pipeline.h"
 #include "engine/train/distributed_evaluator.h"
 #include "engine/train/epoch_metrics.h"
 #include "engine/train/full_graph_propagation.h"
@@ -31,7 +32,6 @@
 #include "engine/train/training_data.h"
 #include "engine/train/training_device.h"
 #include "models/block_gnn.h"
-#include "sampler/batch_pipeline.h"
 #include "sampler/dist/dist_sampling.h"
 #include "sampler/kg_triple_sampler.h"
 
@@ -155,8 +155,10 @@ class Trainer::Impl {
   // their owners (sampled propagation).
   StepInputs fetchInputs(const std::vector<std::int64_t>& nodes, EpochTotals& totals);
   // One step of the objective (--loss, --ssl) on a batch, plus (--kg-loss sum) the TransR
-  // loss of the step's triples.
-  void objectiveStep(const MiniBatch& batch, EpochTotals& totals);
+  // loss of the step's triples; sampled, `blocks` are the batch's blocks on the device (empty
+  // in full-graph mode).
+  void objectiveStep(const MiniBatch& batch, const std::vector<BlockTensors>& blocks,
+                     EpochTotals& totals);
   // One TransR step on the KG triples of KG step `step` (--kg-loss alternate).
   void kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& totals);
   // Collective: backward of `loss`, gradient all-reduce, `optimizer`'s step, ID rows' step.
@@ -312,19 +314,20 @@ bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochT
         const auto t = Clock::now();
         const MiniBatch batch = sampler_->sampleSeeds(epoch, step);
         totals.sample_wait += secondsSince(t);
-        objectiveStep(batch, totals);
+        objectiveStep(batch, {}, totals);
         if (agreeToStop(epoch, step + 1, totals)) return false;
       }
     } else {
-      BatchPipeline pipeline(*sampler_, epoch, bpr_steps, o_.sampling.threads,
-                             static_cast<std::size_t>(o_.sampling.queue_batches), first_step);
-      MiniBatch batch;
+      DeviceBatchPipeline pipeline(*sampler_, epoch, bpr_steps, o_.sampling.threads,
+                                   static_cast<std::size_t>(o_.sampling.queue_batches),
+                                   first_step, device_);
+      DeviceBatch staged;
       for (;;) {
         const auto t = Clock::now();
-        if (!pipeline.next(&batch)) break;
+        if (!pipeline.next(&staged)) break;
         totals.sample_wait += secondsSince(t);
-        objectiveStep(batch, totals);
-        if (agreeToStop(epoch, batch.step + 1, totals)) return false;
+        objectiveStep(staged.batch, staged.blocks, totals);
+        if (agreeToStop(epoch, staged.batch.step + 1, totals)) return false;
       }
     }
   }
@@ -359,7 +362,8 @@ Trainer::Impl::StepInputs Trainer::Impl::fetchInputs(const std::vector<std::int6
   return inputs;
 }
 
-void Trainer::Impl::objectiveStep(const MiniBatch& batch, EpochTotals& totals) {
+void Trainer::Impl::objectiveStep(const MiniBatch& batch, const std::vector<BlockTensors>& blocks,
+                                  EpochTotals& totals) {
   const std::int64_t sample_bytes = remote_ ? remote_->bytesSent() : 0;
   // With --kg-loss sum the step's triples ride along: their nodes follow the batch's inputs
   // in one fetch.
@@ -375,7 +379,6 @@ void Trainer::Impl::objectiveStep(const MiniBatch& batch, EpochTotals& totals) {
   ShardedEmbedding::Rows id_rows;
   torch::Tensor out, h0;  // output and layer-0 rows of `nodes`
   torch::Tensor views[2];  // --ssl simgcl: the perturbed views' output rows of `nodes`
-  std::vector<BlockTensors> blocks;  // sampled; the backward reads them
   // The forward under --precision's autocast (none for fp32); the losses below run in fp32.
   c10::optional<AutocastScope> autocast;
   autocast.emplace(device_, autocast_);
@@ -419,11 +422,7 @@ void Trainer::Impl::objectiveStep(const MiniBatch& batch, EpochTotals& totals) {
     id_rows = std::move(inputs.id_rows);
     h0 = inputs.h0;
     const auto t = Clock::now();
-    blocks.reserve(batch.blocks.size());
-    for (const Block& b : batch.blocks) {
-      blocks.push_back(BlockTensors::from(b, device_));
-      totals.sampled_edges += static_cast<double>(b.numEdges());
-    }
+    for (const Block& b : batch.blocks) totals.sampled_edges += static_cast<double>(b.numEdges());
     const auto seed_rows = static_cast<std::int64_t>(batch.blocks.back().dst_nodes.size());
     out = model_->forward(blocks, h0.narrow(0, 0, num_inputs), seed_rows);
     if (simgcl()) {
