@@ -5,14 +5,22 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <tuple>
 
+#include <torch/cuda.h>
+
+#include "comm/host_device_process_group.h"
 #include "comm/local_process_group.h"
+#ifdef KGREC_HAVE_CUDA
+#include "comm/nccl/nccl_process_group.h"
+#endif
 #include "engine/graph/synthetic.h"
 #include "engine/store/dataset_io.h"
 #include "engine/train/trainer.h"
+#include "engine/train/training_device.h"
 #include "partition/partitioner.h"
 #include "tests/comm/comm_testing.h"
 #include "tests/train/checkpoint_tensors.h"
@@ -141,6 +149,53 @@ TEST_F(TrainerRanksTest, GraphFilterOnRanksGivesTheMetricsOfOneProcess) {
     }
   }
   worldGroup()->barrier()->wait();
+}
+
+// The same P-rank run on GPUs as on the CPU (lightgcn full-graph, sage sampled): with a GPU
+// per rank over NCCL (CUDA tensors) and MPI (host tensors), as `kgrec train --device cuda`
+// does; with fewer GPUs than ranks, every rank on GPU 0 over the MPI backend, which stages
+// CUDA tensors through the host. Skips without a visible CUDA device. The bounds are
+// TrainerTest's device bounds (chosen, not measured: never run on a GPU yet).
+TEST_F(TrainerRanksTest, GpuRanksFollowTheCpuTrajectory) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device is visible";
+  ProcessGroup& world = *worldGroup();
+  const bool gpu_per_rank = static_cast<int>(torch::cuda::device_count()) >= world.size();
+  std::shared_ptr<ProcessGroup> gpu_group = worldGroup();
+  const std::string device = gpu_per_rank ? "cuda" : "cuda:0";
+#ifdef KGREC_HAVE_CUDA
+  if (gpu_per_rank) {
+    gpu_group = std::make_shared<HostDeviceProcessGroup>(
+        worldGroup(),
+        std::make_shared<NcclProcessGroup>(MPI_COMM_WORLD, trainingDevice(device).index()));
+  }
+#endif
+  for (const auto& [model, propagation] :
+       {std::pair{"lightgcn", "full"}, std::pair{"sage", "sampled"}}) {
+    SCOPED_TRACE(std::string(model) + " " + propagation + " on " + gpu_group->backendName());
+    const std::string name = std::string(model) + "-" + propagation;
+    TrainOptions cpu = run(model, propagation), gpu = run(model, propagation);
+    cpu.run.input = gpu.run.input = dir_ + "/parts";
+    cpu.run.checkpoint_dir = dir_ + "/cpu-" + name;
+    gpu.run.checkpoint_dir = dir_ + "/gpu-" + name;
+    gpu.run.device = device;
+    const TrainResult on_cpu = Trainer(cpu, worldGroup()).run();
+    const TrainResult on_gpu = Trainer(gpu, gpu_group).run();
+    if (world.rank() == 0) {
+      ASSERT_EQ(on_cpu.epochs.size(), on_gpu.epochs.size());
+      for (std::size_t e = 0; e < on_cpu.epochs.size(); ++e) {
+        const double c = on_cpu.epochs[e].at("loss").get<double>();
+        const double g = on_gpu.epochs[e].at("loss").get<double>();
+        EXPECT_LE(std::abs(c - g), 1e-4 * std::abs(c)) << "epoch " << e;
+      }
+      std::string why;
+      EXPECT_LE(testing::largestDifference(testing::checkpointTensors(cpu.run.checkpoint_dir),
+                                           testing::checkpointTensors(gpu.run.checkpoint_dir),
+                                           &why),
+                1e-3);
+      EXPECT_TRUE(why.empty()) << why;
+    }
+    world.barrier()->wait();
+  }
 }
 
 class SameTrajectory : public TrainerRanksTest,
