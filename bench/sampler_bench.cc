@@ -4,7 +4,8 @@
 //  - batches/s through BatchPipeline with 1, 2 and all hardware threads;
 //  - how often a training step that takes a fixed time waits on the queue.
 //
-//   sampler_bench [--steps N]     synthetic, then ../shared/datasets/gowalla when present
+//   sampler_bench [--steps N] [--gowalla DIR]   synthetic, then gowalla's train.txt/test.txt
+//                                               (default ../shared/datasets/gowalla) if present
 
 #include <algorithm>
 #include <chrono>
@@ -117,8 +118,10 @@ void run(const std::string& name, const Dataset& dataset, std::int64_t max_steps
 
 int main(int argc, char** argv) {
   std::int64_t max_steps = 100;
+  std::string gowalla = std::string(KGREC_SHARED_DIR) + "/datasets/gowalla";
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--steps") == 0) max_steps = std::atoll(argv[i + 1]);
+    if (std::strcmp(argv[i], "--gowalla") == 0) gowalla = argv[i + 1];
   }
   try {
     kgrec::SyntheticOptions synthetic;
@@ -126,7 +129,6 @@ int main(int argc, char** argv) {
     synthetic.items = 10000;
     synthetic.entities = 4000;
     kgrec::run("synthetic", kgrec::generateSynthetic(synthetic), max_steps);
-    const std::string gowalla = std::string(KGREC_SHARED_DIR) + "/datasets/gowalla";
     if (std::filesystem::exists(gowalla + "/train.txt")) {
       kgrec::ImportOptions o;
       o.train = gowalla + "/train.txt";

@@ -63,18 +63,22 @@ step configure cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGR
 # What the GPU tests and figures need first; the rest of the tree last, so a slow build still
 # leaves figures.
 step build_gpu_targets cmake --build build-gpu -j "$(nproc)" \
-  --target kgrec train_test comm_test allreduce_bench encoder_bench || exit 1
+  --target kgrec train_test trainer_ranks_test comm_test allreduce_bench encoder_bench \
+  sampler_bench || exit 1
 
 # The GPU tests, each a CTest entry reported as skipped where it cannot run: comm.gpu.* (NCCL
 # collectives and duplicate(): np1, np2 needs two GPUs; the MPI backend staging CUDA tensors;
-# the host/device group routing CUDA tensors) and the trainer's *Gpu* cases (the same
+# the host/device group routing CUDA tensors), the trainer's *Gpu* cases (the same
 # trajectory on the GPU as on the CPU for lightgcn full-graph and sage sampled; a GPU
-# checkpoint resumed on the CPU).
-step gpu_tests timeout 150 ctest --test-dir build-gpu -R '^comm\.gpu\.|Gpu' --output-on-failure
+# checkpoint resumed on the CPU; the input pipeline's blocks through the copy stream) and
+# train.gpu.ranks.np2 (two ranks on the GPUs against two on the CPU; on one GPU over MPI).
+step gpu_tests timeout 180 ctest --test-dir build-gpu -R '\.gpu\.|Gpu' --output-on-failure
 grep -E 'tests passed|Passed|Skipped|Failed|\*\*\*' build-gpu/gpu_tests.log | sed 's/^/# /'
 
 # One epoch on gowalla at the paper's settings (64 dims, 3 layers, batch 2048), each a JSON line
-# with the run's metrics line (epoch_seconds and its compute / exchange / sampling parts):
+# with the run's metrics line (epoch_seconds and its compute / exchange / sampling parts;
+# seconds_per_rank.sample_wait is how long the GPU waited for its input, which says whether
+# the CPU sampler keeps it busy):
 # full-graph lightgcn on the GPU and, for the same machine's baseline, on the CPU; sampled
 # lightgcn and kgat (fanouts 10,10,10; no KG in gowalla: interactions only) on the GPU.
 KGREC=build-gpu/launcher/kgrec
@@ -105,6 +109,14 @@ if [ -f "$GOWALLA/train.txt" ]; then
 else
   echo "{\"step\": \"prepare_gowalla\", \"ok\": false, \"error\": \"no $GOWALLA/train.txt: run scripts/gpu-check.sh --fetch on the CPU machine and carry .device\"}"
 fi
+
+# The CPU sampler's edges/s and batches/s on this machine's cores (synthetic and gowalla), to
+# set beside the sampled epochs' input wait: one JSON line per line of its report.
+[ "$(left)" -gt 60 ] && step sampler_bench timeout 60 build-gpu/bench/sampler_bench --steps 50 \
+  --gowalla "$GOWALLA" &&
+  python3 -c 'import json, sys
+for line in sys.stdin:
+    print(json.dumps({"bench": "sampler", "line": line.strip()}))' < build-gpu/sampler_bench.log
 
 # Benchmarks as JSON lines: bus bandwidth is the nccl-tests convention (0 on a single rank, where
 # algbw is a local reduction). One rank per GPU, at least one.
