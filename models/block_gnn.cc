@@ -110,16 +110,11 @@ torch::Tensor sumIntoDestinations(const BlockTensors& block, const torch::Tensor
 torch::Tensor segmentSoftmax(const torch::Tensor& scores, const torch::Tensor& segment,
                              std::int64_t num_segments) {
   // Shifting by each segment's maximum keeps exp() finite; the shift cancels in the ratio, so
-  // it carries no gradient and is computed apart (one pass over the scores on the host).
-  const torch::Tensor s = scores.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-  const torch::Tensor seg = segment.to(torch::kCPU, torch::kInt64).contiguous();
-  torch::Tensor max =
-      torch::full({num_segments}, -std::numeric_limits<float>::infinity(), torch::kFloat32);
-  float* m = max.data_ptr<float>();
-  const float* sv = s.data_ptr<float>();
-  const std::int64_t* sg = seg.data_ptr<std::int64_t>();
-  for (std::int64_t e = 0; e < s.numel(); ++e) m[sg[e]] = std::max(m[sg[e]], sv[e]);
-  max = max.to(scores.device(), scores.scalar_type());
+  // it carries no gradient. Taken on the scores' device (no round trip to the host); an empty
+  // segment keeps -inf, which no entry reads.
+  const torch::Tensor max =
+      torch::full({num_segments}, -std::numeric_limits<float>::infinity(), scores.options())
+          .scatter_reduce(0, segment, scores.detach(), "amax", /*include_self=*/true);
   const torch::Tensor e = torch::exp(scores - max.index_select(0, segment));
   const torch::Tensor sum = torch::zeros({num_segments}, scores.options()).index_add(0, segment, e);
   return e / sum.index_select(0, segment);
