@@ -75,22 +75,23 @@ torch::Tensor FullGraphPropagation::inputs(const BlockGnn& model, const torch::T
 torch::Tensor FullGraphPropagation::forward(const BlockGnn& model, const torch::Tensor& h0,
                                             EpochTotals* totals, const LayerHook& hook) const {
   const std::int64_t layers = model->options().layers;
-  if (totals) {
-    // Rows out in the forward, their gradients back in the backward; every layer is as wide
-    // as the input.
-    const int rank = group_->rank();
-    const double rows = static_cast<double>(halo_request_.rowsServedToOthers(rank) +
-                                            halo_request_.rowsAskedOfOthers(rank));
-    totals->halo_bytes +=
-        static_cast<double>(layers) * rows * static_cast<double>(h0.size(1) * h0.element_size());
-    totals->sampled_edges += static_cast<double>(layers * block_.csr.values.numel());
-  }
+  // Each layer's input rows out in the forward and their gradients back in the backward, at
+  // the width and precision they cross in (half of fp32's under --precision bf16/fp16).
+  const double halo_rows =
+      static_cast<double>(halo_request_.rowsServedToOthers(group_->rank()) +
+                          halo_request_.rowsAskedOfOthers(group_->rank()));
+  const auto countHalo = [&](const torch::Tensor& h) {
+    if (totals) totals->halo_bytes += halo_rows * static_cast<double>(h.size(1) * h.element_size());
+  };
+  if (totals) totals->sampled_edges += static_cast<double>(layers * block_.csr.values.numel());
   if (model->options().model == "lightgcn" && !hook) {
+    for (std::int64_t l = 0; l < layers; ++l) countHalo(h0);  // fp32 sums, as wide as h0
     return LayerMeanFunction::apply(h0, this, layers);
   }
   torch::Tensor h = h0;
   std::vector<torch::Tensor> per_layer{h};
   for (std::int64_t l = 0; l < layers; ++l) {
+    countHalo(h);
     const torch::Tensor halo = exchange_.fetchWithGradient(halo_request_, h);
     h = model->layer(l, block_, halo.size(0) == 0 ? h : torch::cat({h, halo}));
     if (hook) h = hook(l, h);

@@ -409,7 +409,7 @@ void Trainer::Impl::objectiveStep(const MiniBatch& batch, const std::vector<Bloc
     const std::int64_t out_dim = owned_out.size(1), in_dim = owned_h0.size(1);
     totals.id_bytes += static_cast<double>((request.rowsServedToOthers(rank_) +
                                             request.rowsAskedOfOthers(rank_)) *
-                                           rows.size(1) * 4);
+                                           rows.size(1) * rows.element_size());
     totals.exchange += secondsSince(t);
     out = rows.narrow(1, 0, out_dim);
     h0 = rows.narrow(1, out_dim, in_dim);
@@ -484,7 +484,7 @@ void Trainer::Impl::kgStep(std::int64_t epoch, std::int64_t step, EpochTotals& t
     rows = exchange.fetchWithGradient(request, owned_h0);
     totals.id_bytes += static_cast<double>((request.rowsServedToOthers(rank_) +
                                             request.rowsAskedOfOthers(rank_)) *
-                                           rows.size(1) * 4);
+                                           rows.size(1) * rows.element_size());
     totals.exchange += secondsSince(t);
   } else {
     StepInputs inputs = fetchInputs(triples.nodes(), totals);
