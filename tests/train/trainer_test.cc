@@ -151,7 +151,7 @@ TEST_F(TrainerTest, OlderCheckpointFormatsAreRefusedSayingWhatToDo) {
 
 // Training on a device (--device): the refusal without CUDA, checkpoints that hold CPU tensors
 // whatever the device, and (cases named *Gpu*, skipped without a visible CUDA device) the same
-// trajectory on a GPU as on the CPU and a GPU checkpoint resumed on the CPU.
+// trajectory on a GPU as on the CPU, a GPU checkpoint resumed on the CPU and back.
 
 // Float32 sums in another order (cuSPARSE and cuBLAS against kgrec's CSR kernel and the CPU
 // BLAS) over a few steps: the bound is a judgement, not a measurement (never run on a GPU yet).
@@ -317,6 +317,29 @@ TEST_F(TrainerTest, GpuCheckpointResumesOnTheCpu) {
   ASSERT_EQ(r.epochs.size(), 1u);  // the second epoch only
   const double lr = r.epochs[0].at("loss").get<double>(), lw = w.epochs[1].at("loss").get<double>();
   EXPECT_LE(std::abs(lr - lw), kLossTolerance * std::abs(lw)) << lr << " against " << lw;
+  expectSameCheckpointTensors(resumed.run.checkpoint_dir, whole.run.checkpoint_dir);
+}
+
+// And back: a CPU run's checkpoint resumed on the GPU ends where a CPU run does (within the
+// device bounds), and the GPU run's own checkpoint holds CPU tensors again.
+TEST_F(TrainerTest, CpuCheckpointResumesOnTheGpu) {
+  if (!gpuVisible()) GTEST_SKIP() << "no CUDA device is visible";
+  const std::string data = writeSmallGraph(dir_);
+  TrainOptions cpu = deviceRun(data, "sage", "cpu");
+  cpu.optim.epochs = 1;
+  cpu.run.checkpoint_dir = (dir_ / "cpu").string();
+  train(cpu);
+  TrainOptions resumed = deviceRun(data, "sage", "cuda");
+  resumed.run.resume_dir = cpu.run.checkpoint_dir;
+  resumed.run.checkpoint_dir = (dir_ / "resumed").string();
+  TrainOptions whole = deviceRun(data, "sage", "cpu");
+  whole.run.checkpoint_dir = (dir_ / "whole").string();
+  const TrainResult r = train(resumed);
+  const TrainResult w = train(whole);
+  ASSERT_EQ(r.epochs.size(), 1u);  // the second epoch only
+  const double lr = r.epochs[0].at("loss").get<double>(), lw = w.epochs[1].at("loss").get<double>();
+  EXPECT_LE(std::abs(lr - lw), kLossTolerance * std::abs(lw)) << lr << " against " << lw;
+  expectAllOnHost(resumed.run.checkpoint_dir, /*dense=*/true);
   expectSameCheckpointTensors(resumed.run.checkpoint_dir, whole.run.checkpoint_dir);
 }
 
