@@ -167,6 +167,13 @@ class Trainer::Impl {
   // Collective, with --ckpt: true when a stop was requested on any rank; the checkpoint
   // (resuming at `next_step` of `epoch`) is then written.
   bool agreeToStop(std::int64_t epoch, std::int64_t next_step, const EpochTotals& totals);
+  // Rank 0, unless quiet: a progress line at most every kProgressSeconds within an epoch
+  // (`steps_done` of stepsPerEpoch(); the run began it at `first_step`, at `epoch_start`).
+  // Local, no collective.
+  void reportProgress(std::int64_t epoch, std::int64_t first_step, std::int64_t steps_done,
+                      const EpochTotals& totals, Clock::time_point epoch_start);
+  static constexpr double kProgressSeconds = 30.0;
+  Clock::time_point last_progress_;
   std::int64_t stepsPerEpoch() const { return sampler_->stepsPerEpoch() + kg_steps_; }
   torch::Tensor ownedInputs() const {
     return propagation_->inputs(model_, ids_->table(), features_);
@@ -307,6 +314,7 @@ Trainer::Impl::Impl(const TrainOptions& options, std::shared_ptr<ProcessGroup> g
 
 bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochTotals& totals) {
   model_->train();
+  const auto epoch_start = last_progress_ = Clock::now();
   const std::int64_t bpr_steps = sampler_->stepsPerEpoch();
   if (first_step < bpr_steps) {
     if (full()) {
@@ -315,6 +323,7 @@ bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochT
         const MiniBatch batch = sampler_->sampleSeeds(epoch, step);
         totals.sample_wait += secondsSince(t);
         objectiveStep(batch, {}, totals);
+        reportProgress(epoch, first_step, step + 1, totals, epoch_start);
         if (agreeToStop(epoch, step + 1, totals)) return false;
       }
     } else {
@@ -327,6 +336,7 @@ bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochT
         if (!pipeline.next(&staged)) break;
         totals.sample_wait += secondsSince(t);
         objectiveStep(staged.batch, staged.blocks, totals);
+        reportProgress(epoch, first_step, staged.batch.step + 1, totals, epoch_start);
         if (agreeToStop(epoch, staged.batch.step + 1, totals)) return false;
       }
     }
@@ -334,6 +344,7 @@ bool Trainer::Impl::runEpoch(std::int64_t epoch, std::int64_t first_step, EpochT
   for (std::int64_t step = std::max<std::int64_t>(first_step - bpr_steps, 0); step < kg_steps_;
        ++step) {
     kgStep(epoch, step, totals);
+    reportProgress(epoch, first_step, bpr_steps + step + 1, totals, epoch_start);
     if (agreeToStop(epoch, bpr_steps + step + 1, totals)) return false;
   }
   return true;
@@ -532,6 +543,19 @@ void Trainer::Impl::finishStep(const torch::Tensor& loss, const ShardedEmbedding
   ids_->step(id_rows);
   totals.exchange += secondsSince(t);
   totals.id_bytes += static_cast<double>(ids_->bytesSent() - id_bytes);
+}
+
+void Trainer::Impl::reportProgress(std::int64_t epoch, std::int64_t first_step,
+                                   std::int64_t steps_done, const EpochTotals& totals,
+                                   Clock::time_point epoch_start) {
+  if (rank_ != 0 || o_.run.quiet || secondsSince(last_progress_) < kProgressSeconds) return;
+  last_progress_ = Clock::now();
+  const double elapsed = secondsSince(epoch_start);
+  const std::int64_t steps = stepsPerEpoch();
+  spdlog::info("epoch {}: step {}/{} ({:.0f}%), {:.0f}s, about {:.0f}s left; mean loss so far {:.4f} "
+               "(rank 0's seeds)", epoch + 1, steps_done, steps, 100.0 * steps_done / steps,
+               elapsed, elapsed / static_cast<double>(steps_done - first_step) * (steps - steps_done),
+               totals.seeds > 0 ? totals.loss_sum / totals.seeds : 0.0);
 }
 
 bool Trainer::Impl::agreeToStop(std::int64_t epoch, std::int64_t next_step,
