@@ -138,6 +138,12 @@ for b in json.load(sys.stdin)["benchmarks"]:
   --benchmark_out=build-gpu/encoder.json --benchmark_out_format=json &&
   to_lines encoder_cuda < build-gpu/encoder.json
 
+# Mixed precision on the GPU: one gowalla epoch of sage sampled in fp32, bf16 and fp16, the
+# recall@20 of each against fp32's (issue #19: within 1%) and their epoch seconds.
+[ "$(left)" -gt 150 ] && step precision_quality timeout $(( $(left) - 30 )) env KGREC="$KGREC" \
+  bench/precision_quality.sh cuda "fp32 bf16 fp16" 1 "$(nproc)" "$GOWALLA" -- \
+  --sampler-threads "$(nproc)" && cat build-gpu/precision_quality.log
+
 # Every other target of the CUDA configuration compiles and links.
 if [ "$(left)" -gt 30 ]; then
   step build_all timeout "$(left)" cmake --build build-gpu -j "$(nproc)"
