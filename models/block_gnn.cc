@@ -42,6 +42,11 @@ BlockTensors BlockTensors::from(const Block& block, torch::Device device) {
                                   torch::kFloat32).clone();
   t.edge_src = t.csr.indices.to(torch::kInt64);
   t.edge_relation = torch::tensor(block.relations, torch::kInt64);
+  for (const std::int32_t r : block.relations) {
+    KGREC_CHECK(r >= 0, "an edge has the negative relation id {}", r);
+    if (static_cast<std::size_t>(r) >= t.relation_counts.size()) t.relation_counts.resize(r + 1, 0);
+    ++t.relation_counts[r];
+  }
   t.edge_dst = torch::repeat_interleave(torch::arange(t.num_dst, torch::kInt64),
                                         t.csr.indptr.diff());
   // The transpose by a counting sort over the sources: edges keep their destination order
@@ -209,28 +214,34 @@ torch::Tensor BlockGnnImpl::inputs(std::int64_t num_nodes, const torch::Tensor& 
 
 namespace {
 void checkRelations(const BlockTensors& block, std::int64_t num_relations) {
-  KGREC_CHECK(block.edge_relation.numel() == 0 ||
-                  block.edge_relation.max().item<std::int64_t>() < num_relations,
-              "an edge has relation id {} but the model knows {} relations",
-              block.edge_relation.max().item<std::int64_t>(), num_relations);
+  const auto largest = static_cast<std::int64_t>(block.relation_counts.size()) - 1;
+  KGREC_CHECK(largest < num_relations, "an edge has relation id {} but the model knows {} relations",
+              largest, num_relations);
 }
 }  // namespace
 
 torch::Tensor BlockGnnImpl::projectByRelation(const torch::Tensor& rows,
-                                              const torch::Tensor& relations) const {
+                                              const torch::Tensor& relations,
+                                              std::vector<std::int64_t> counts) const {
   // Grouped by relation, one matrix product per relation present, then put back in row
   // order: no [n, dim, dim] gather of the matrices.
   const torch::Tensor order = relations.argsort();
-  const torch::Tensor counts =
-      torch::bincount(relations, {}, options_.num_relations).to(torch::kCPU);
-  const std::int64_t* count = counts.data_ptr<std::int64_t>();
+  if (counts.empty() && relations.numel() > 0) {
+    const torch::Tensor counted =
+        torch::bincount(relations, {}, options_.num_relations).to(torch::kCPU);
+    counts.assign(counted.data_ptr<std::int64_t>(),
+                  counted.data_ptr<std::int64_t>() + counted.numel());
+  }
+  KGREC_CHECK(static_cast<std::int64_t>(counts.size()) <= options_.num_relations,
+              "relation id {} but the model knows {} relations", counts.size() - 1,
+              options_.num_relations);
   std::vector<torch::Tensor> projected;
   std::int64_t begin = 0;
-  for (std::int64_t r = 0; r < options_.num_relations; ++r) {
-    if (count[r] == 0) continue;
-    projected.push_back(torch::matmul(rows.index_select(0, order.narrow(0, begin, count[r])),
-                                      relation_projection_[r]));
-    begin += count[r];
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    if (counts[r] == 0) continue;
+    projected.push_back(torch::matmul(rows.index_select(0, order.narrow(0, begin, counts[r])),
+                                      relation_projection_[static_cast<std::int64_t>(r)]));
+    begin += counts[r];
   }
   if (projected.empty()) return torch::zeros({0, options_.dim}, rows.options());
   const torch::Tensor inverse =
@@ -243,9 +254,11 @@ torch::Tensor BlockGnnImpl::attentionScores(const BlockTensors& block,
   checkRelations(block, options_.num_relations);
   const std::int64_t edges = block.edge_src.numel();
   // Tails and heads in one grouped projection.
+  std::vector<std::int64_t> counts = block.relation_counts;  // tails, then heads: each twice
+  for (std::int64_t& c : counts) c *= 2;
   const torch::Tensor projected = projectByRelation(
       torch::cat({h_src.index_select(0, block.edge_src), h_src.index_select(0, block.edge_dst)}),
-      block.edge_relation.repeat({2}));
+      block.edge_relation.repeat({2}), std::move(counts));
   return (projected.narrow(0, 0, edges) *
           torch::tanh(projected.narrow(0, edges, edges) +
                       relation_embedding_.index_select(0, block.edge_relation)))

@@ -48,6 +48,9 @@ struct BlockTensors {
   torch::Tensor edge_dst;   // [E] int64: destination row of each edge (autograd path)
   torch::Tensor edge_src;   // [E] int64
   torch::Tensor edge_relation;  // [E] int64: the dataset's relation id
+  // Edges per relation id (0 .. the largest present), counted on the host where the block is
+  // built, so that grouping by relation reads nothing back from a device.
+  std::vector<std::int64_t> relation_counts;
   std::int64_t num_dst = 0;
   std::int64_t num_src = 0;
   static BlockTensors from(const Block& block, torch::Device device);
@@ -114,8 +117,10 @@ class BlockGnnImpl : public torch::nn::Module {
   torch::Tensor& coefficients(std::int64_t l) { return coefficients_.at(l); }
   torch::nn::Linear& self(std::int64_t l) { return self_.at(l); }
 
-  // kgat: rows [n, dim] projected by their relations' W_r (relations [n] int64).
-  torch::Tensor projectByRelation(const torch::Tensor& rows, const torch::Tensor& relations) const;
+  // kgat: rows [n, dim] projected by their relations' W_r (relations [n] int64; `counts`: rows
+  // per relation id, as BlockTensors::relation_counts, or empty to count them on the device).
+  torch::Tensor projectByRelation(const torch::Tensor& rows, const torch::Tensor& relations,
+                                  std::vector<std::int64_t> counts = {}) const;
   // kgat: the attention score of every edge of a block [E] from the rows `h_src`.
   torch::Tensor attentionScores(const BlockTensors& block, const torch::Tensor& h_src) const;
   // kgat: the TransR distance |W_r h + e_r - W_r t|^2 of triples given as layer-0 rows
