@@ -1,5 +1,7 @@
 #include "models/graph_tensors.h"
 
+#include <limits>
+
 #include <ATen/Parallel.h>
 
 #include "engine/common/error.h"
@@ -80,8 +82,15 @@ torch::Tensor spmm(const CsrTensors& a, const torch::Tensor& x_in) {
   checkOperand(a, x_in);
   torch::Tensor x = x_in.contiguous();
   if (x.is_cuda()) {
-    torch::Tensor sparse = torch::sparse_csr_tensor(a.indptr, a.indices.to(torch::kInt64), a.values,
-                                                    {a.num_rows, a.num_cols}, x.options());
+    // A CSR tensor's two index arrays share one dtype. cuSPARSE takes 32-bit ones (LibTorch's
+    // CUDA CSR addmm uses them as they are), so the row pointers (rows + 1 values) are narrowed
+    // rather than the column indices (every edge) widened; past 2^31 edges both stay 64-bit.
+    const bool narrow = a.indices.scalar_type() == torch::kInt32 &&
+                        a.indices.numel() < std::numeric_limits<std::int32_t>::max();
+    torch::Tensor sparse = torch::sparse_csr_tensor(
+        narrow ? a.indptr.to(torch::kInt32) : a.indptr,
+        narrow ? a.indices : a.indices.to(torch::kInt64), a.values, {a.num_rows, a.num_cols},
+        x.options());
     return torch::mm(sparse, x);
   }
   torch::Tensor y = torch::empty({a.num_rows, x.size(1)}, x.options());
