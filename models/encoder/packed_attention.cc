@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 // The vector helpers below are always inlined, so the ABI GCC warns about never applies.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -92,8 +93,20 @@ KGREC_ALWAYS_INLINE void tile4x16(const float* const a[4], const float* b, std::
   }
 }
 
+KGREC_ALWAYS_INLINE V8 vmax(V8 a, V8 b) { return a > b ? a : b; }
+
+KGREC_ALWAYS_INLINE float horizontalMax(V8 v) {
+  float m = v[0];
+  for (int i = 1; i < 8; ++i) m = std::max(m, v[i]);
+  return m;
+}
+
+KGREC_ALWAYS_INLINE float horizontalSum(V8 v) {
+  return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
 // Attention of one sequence of n tokens whose qkv rows start at `qkv` (row stride 3 * hidden),
-// its context rows written from `ctx` (row stride hidden). Scratch: kt >= head_dim * padded(n),
+// its context rows written from `ctx` (row stride hidden). Scratch: kt >= hidden * padded(n),
 // scores >= n * padded(n) floats, padded(n) = n rounded up to 16.
 KGREC_ALWAYS_INLINE void attendSequenceBody(const float* qkv, float* ctx, std::int64_t n,
                                             std::int64_t hidden, std::int64_t heads, float scale,
@@ -101,35 +114,41 @@ KGREC_ALWAYS_INLINE void attendSequenceBody(const float* qkv, float* ctx, std::i
   const std::int64_t D = hidden / heads;
   const std::int64_t row = 3 * hidden;
   const std::int64_t lp = (n + 15) / 16 * 16;
+  // The keys of every head transposed once, kt[c][j] for feature c = head * D + d: each key row
+  // is read front to back (the rows lie 3 * hidden apart), eight keys at a time so that the
+  // writes are eight floats long. Columns past n repeat the last key; their scores are masked.
+  for (std::int64_t j0 = 0; j0 < lp; j0 += 8) {
+    const float* keys[8];
+    for (int r = 0; r < 8; ++r) keys[r] = qkv + hidden + std::min(j0 + r, n - 1) * row;
+    for (std::int64_t c = 0; c < hidden; ++c) {
+      float* to = kt + c * lp + j0;
+      for (int r = 0; r < 8; ++r) to[r] = keys[r][c];
+    }
+  }
   for (std::int64_t h = 0; h < heads; ++h) {
     const float* q = qkv + h * D;
-    const float* k = qkv + hidden + h * D;
+    const float* kth = kt + h * D * lp;
     const float* v = qkv + 2 * hidden + h * D;
-    // Keys transposed, [D][lp], zero past n: a score row is then a sum of key rows.
-    for (std::int64_t j = 0; j < n; ++j) {
-      for (std::int64_t d = 0; d < D; ++d) kt[d * lp + j] = k[j * row + d];
-    }
-    for (std::int64_t d = 0; d < D; ++d) {
-      for (std::int64_t j = n; j < lp; ++j) kt[d * lp + j] = 0.0f;
-    }
     // scores[i][j] = scale * q_i . k_j, four query rows by sixteen keys at a time.
     for (std::int64_t i0 = 0; i0 < n; i0 += 4) {
       const float* qr[4];
       for (int r = 0; r < 4; ++r) qr[r] = q + std::min(i0 + r, n - 1) * row;
       for (std::int64_t j0 = 0; j0 < lp; j0 += 16) {
-        tile4x16(qr, kt + j0, lp, D, scale, scores + i0 * lp + j0, lp, std::min<std::int64_t>(4, n - i0));
+        tile4x16(qr, kth + j0, lp, D, scale, scores + i0 * lp + j0, lp, std::min<std::int64_t>(4, n - i0));
       }
     }
     // Softmax of each row over its n keys; the padding columns become 0.
     for (std::int64_t i = 0; i < n; ++i) {
       float* s = scores + i * lp;
-      float m = s[0];
-      for (std::int64_t j = 1; j < n; ++j) m = std::max(m, s[j]);
+      for (std::int64_t j = n; j < lp; ++j) s[j] = -std::numeric_limits<float>::infinity();
+      V8 mv = load(s);
+      for (std::int64_t j0 = 8; j0 < lp; j0 += 8) mv = vmax(mv, load(s + j0));
+      const float m = horizontalMax(mv);
       for (std::int64_t j0 = 0; j0 < lp; j0 += 8) store(s + j0, expNonPositive(load(s + j0) - m));
       for (std::int64_t j = n; j < lp; ++j) s[j] = 0.0f;
-      float sum = 0.0f;
-      for (std::int64_t j = 0; j < n; ++j) sum += s[j];
-      const float inv = 1.0f / sum;
+      V8 sv{};
+      for (std::int64_t j0 = 0; j0 < lp; j0 += 8) sv += load(s + j0);
+      const float inv = 1.0f / horizontalSum(sv);
       for (std::int64_t j0 = 0; j0 < lp; j0 += 8) store(s + j0, load(s + j0) * inv);
     }
     // context_i = sum_j p_ij v_j, four rows by sixteen of the head's columns at a time.
@@ -199,7 +218,7 @@ torch::Tensor packedSelfAttention(const torch::Tensor& qkv, const std::vector<st
       const std::int64_t n = lengths[s];
       if (n == 0) continue;
       const std::int64_t lp = (n + 15) / 16 * 16;
-      if (static_cast<std::int64_t>(kt.size()) < head_dim * lp) kt.resize(head_dim * lp);
+      if (static_cast<std::int64_t>(kt.size()) < hidden * lp) kt.resize(hidden * lp);
       if (static_cast<std::int64_t>(scores.size()) < n * lp) scores.resize(n * lp);
       attendSequence(in + first[s] * 3 * hidden, out + first[s] * hidden, n, hidden, heads, scale,
                      kt.data(), scores.data());
