@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/common/error.h"
+#include "models/encoder/packed_attention.h"
 #include "models/encoder/safetensors_file.h"
 
 namespace kgrec {
@@ -28,29 +29,38 @@ BertLayerImpl::BertLayerImpl(std::int64_t hidden, std::int64_t heads, std::int64
   output_norm = register_module("output_norm", layerNorm(hidden, eps));
 }
 
-torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& real_positions,
-                                     std::int64_t batch, std::int64_t seq,
-                                     const torch::Tensor& mask_bias) {
-  const std::int64_t head_dim = hidden_ / heads_;
-  // Projections of the real tokens, scattered into the padded layout for attention.
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const PackedBatch& batch) {
   const torch::Tensor packed_qkv = qkv(x);
-  torch::Tensor padded = torch::zeros({batch * seq, 3 * hidden_}, x.options());
-  padded.index_copy_(0, real_positions, packed_qkv);
+  const torch::Tensor context = batch.mask_bias.defined() ? paddedAttention(packed_qkv, batch)
+                                                          : packedSelfAttention(packed_qkv, batch.lengths, heads_);
+  // In place where LibTorch allows it: fewer fresh activations a layer.
+  const torch::Tensor h = attention_norm(attention_output(context).add_(x));
+  torch::Tensor inner = intermediate(h);
+  torch::gelu_(inner);
+  return output_norm(output(inner).add_(h));
+}
+
+torch::Tensor BertLayerImpl::paddedAttention(const torch::Tensor& packed_qkv,
+                                             const PackedBatch& b) const {
+  const std::int64_t head_dim = hidden_ / heads_;
+  const std::int64_t batch = b.batch;
+  const std::int64_t seq = b.seq;
+  // The projections of the real tokens, scattered into the padded layout.
+  torch::Tensor padded = torch::zeros({batch * seq, 3 * hidden_}, packed_qkv.options());
+  padded.index_copy_(0, b.real_positions, packed_qkv);
   // [batch, seq, 3, heads, head_dim] -> 3 x [batch * heads, seq, head_dim]
   const torch::Tensor split = padded.view({batch, seq, 3, heads_, head_dim}).permute({2, 0, 3, 1, 4});
   const torch::Tensor q = split[0].reshape({batch * heads_, seq, head_dim});
   const torch::Tensor k = split[1].reshape({batch * heads_, seq, head_dim});
   const torch::Tensor v = split[2].reshape({batch * heads_, seq, head_dim});
-  torch::Tensor scores = torch::baddbmm(mask_bias, q, k.transpose(1, 2), /*beta=*/1.0,
+  torch::Tensor scores = torch::baddbmm(b.mask_bias, q, k.transpose(1, 2), /*beta=*/1.0,
                                         /*alpha=*/1.0 / std::sqrt(static_cast<double>(head_dim)));
   scores = torch::softmax(scores, -1);
-  const torch::Tensor context = torch::bmm(scores, v)
-                                    .view({batch, heads_, seq, head_dim})
-                                    .permute({0, 2, 1, 3})
-                                    .reshape({batch * seq, hidden_})
-                                    .index_select(0, real_positions);
-  const torch::Tensor h = attention_norm(x + attention_output(context));
-  return output_norm(h + output(torch::gelu(intermediate(h))));
+  return torch::bmm(scores, v)
+      .view({batch, heads_, seq, head_dim})
+      .permute({0, 2, 1, 3})
+      .reshape({batch * seq, hidden_})
+      .index_select(0, b.real_positions);
 }
 
 BertEncoderImpl::BertEncoderImpl(const PretrainedModelFolder& config) : config_(config) {
@@ -128,12 +138,21 @@ torch::Tensor BertEncoderImpl::forward(const torch::Tensor& input_ids,
   torch::Tensor x = word_embeddings(packed_ids) + position_embeddings(positions) +
                     token_type_embeddings->weight[0];
   x = embedding_norm(x);
-  const torch::Tensor mask_bias =
-      ((1 - attention_mask.to(x.scalar_type())) * kMaskedKeyBias)
-          .view({batch, 1, 1, seq})
-          .expand({batch, config_.heads, 1, seq})
-          .reshape({batch * config_.heads, 1, seq});
-  for (BertLayer& layer : layers_) x = layer->forward(x, real_positions, batch, seq, mask_bias);
+  PackedBatch packing;
+  packing.real_positions = real_positions;
+  packing.batch = batch;
+  packing.seq = seq;
+  if (x.is_cpu() && x.scalar_type() == torch::kFloat32 && (H / config_.heads) % 16 == 0) {
+    // Real tokens per row, in the order nonzero() packed them (row by row).
+    const torch::Tensor counts = attention_mask.ne(0).sum(1).to(torch::kCPU, torch::kInt64).contiguous();
+    packing.lengths.assign(counts.data_ptr<std::int64_t>(), counts.data_ptr<std::int64_t>() + batch);
+  } else {
+    packing.mask_bias = ((1 - attention_mask.to(x.scalar_type())) * kMaskedKeyBias)
+                            .view({batch, 1, 1, seq})
+                            .expand({batch, config_.heads, 1, seq})
+                            .reshape({batch * config_.heads, 1, seq});
+  }
+  for (BertLayer& layer : layers_) x = layer->forward(x, packing);
   torch::Tensor states = torch::zeros({batch * seq, H}, x.options());
   states.index_copy_(0, real_positions, x);
   return states.view({batch, seq, H});

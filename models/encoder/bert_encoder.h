@@ -3,9 +3,10 @@
 // position embeddings and exact GELU) built from LibTorch modules in C++, its weights read
 // from a Hugging Face model folder's model.safetensors. Frozen: eval mode, no gradients.
 //
-// Speed: the token-wise layers (projections, feed-forward, LayerNorms) run on the packed real
-// tokens of the batch only, never on padding; attention alone uses the padded
-// [batch, heads, seq, seq] layout, with one fused QKV projection and baddbmm + softmax.
+// Speed: every layer runs on the packed real tokens of the batch only, never on padding, with
+// one fused QKV projection. On the CPU in float32 attention too runs packed, sequence by
+// sequence (packed_attention.h); elsewhere (CUDA, fp16) it uses the padded
+// [batch, heads, seq, seq] layout with baddbmm + softmax.
 
 #include <cstdint>
 #include <vector>
@@ -21,14 +22,22 @@ namespace kgrec {
 
 class SafetensorsFile;
 
+// Where a batch's packed real tokens sit in its padded [batch, seq] layout.
+struct PackedBatch {
+  torch::Tensor real_positions;  // int64 [tokens]: row-major positions of the real tokens
+  std::int64_t batch = 0;
+  std::int64_t seq = 0;
+  // Packed attention: real tokens per row (the packed rows are grouped by row).
+  std::vector<std::int64_t> lengths;
+  // Padded attention, when set: [batch * heads, 1, seq], 0 for real keys, -inf-like for padding.
+  torch::Tensor mask_bias;
+};
+
 class BertLayerImpl : public torch::nn::Module {
  public:
   BertLayerImpl(std::int64_t hidden, std::int64_t heads, std::int64_t intermediate, double eps);
-  // x: packed real tokens [tokens, hidden]; `scatter`/`gather` map them to and from the padded
-  // [batch * seq] layout; `mask_bias` [batch * heads, 1, seq] is 0 for real keys, -inf-like
-  // for padding.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& real_positions,
-                        std::int64_t batch, std::int64_t seq, const torch::Tensor& mask_bias);
+  // x: packed real tokens [tokens, hidden].
+  torch::Tensor forward(const torch::Tensor& x, const PackedBatch& batch);
 
   torch::nn::Linear qkv{nullptr};  // query, key and value stacked: [3 * hidden, hidden]
   torch::nn::Linear attention_output{nullptr};
@@ -38,6 +47,9 @@ class BertLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm output_norm{nullptr};
 
  private:
+  // Context of the packed tokens through the padded layout (batch.mask_bias set).
+  torch::Tensor paddedAttention(const torch::Tensor& packed_qkv, const PackedBatch& batch) const;
+
   std::int64_t hidden_;
   std::int64_t heads_;
 };

@@ -55,7 +55,9 @@ class TextEncoder {
   explicit TextEncoder(const EmbedOptions& options);
 
   // One unit-norm row per text ([texts, dim], float32, CPU); a zero row for an empty text.
-  // Texts are sorted by token count into batches, each padded to its longest text only.
+  // Texts are sorted by token count into batches, each padded to its longest text only. With
+  // several LibTorch threads on the CPU, the native encoder runs whole batches side by side
+  // (one thread each); the vectors are the same as with one thread.
   torch::Tensor embed(const std::vector<std::string>& texts, Progress* progress = nullptr) const;
 
   std::int64_t dim() const { return dim_; }

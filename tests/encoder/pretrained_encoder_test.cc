@@ -2,6 +2,7 @@
 // BERT folder written here run end to end, and the installed all-MiniLM-L6-v2 against
 // reference vectors made once by sentence-transformers (skipped without the model).
 
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -244,6 +245,36 @@ TEST_F(PretrainedEncoderTest, VectorsAreUnitNormBatchInvariantAndPrecisionTolera
   for (const auto& [name, t] : half) rounded[name] = t.to(torch::kFloat32);
   const TextEncoder f32(options(writeFolder("rounded", config(), rounded)));
   EXPECT_TRUE(torch::equal(f16.embed(texts), f32.embed(texts)));
+}
+
+TEST_F(PretrainedEncoderTest, PackedAttentionAndThreadsGiveTheSameVectors) {
+  // One head of 16: the packed CPU attention (the 4 heads of 4 above take the padded one).
+  nlohmann::json one_head = config();
+  one_head["num_attention_heads"] = 1;
+  const std::vector<std::string> texts = {"a b c", "hello world", "x", "the quick brown fox jumps",
+                                          "", "over the lazy dog", "a", "b c", "jumps over",
+                                          "hello", "the fox and the dog", "world"};
+  const TextEncoder packed(options(writeFolder("one-head", one_head, weights())));
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const torch::Tensor serial = packed.embed(texts);
+  // Two threads: the batches (of 3) run side by side, each computed exactly as alone.
+  at::set_num_threads(2);
+  const torch::Tensor parallel = packed.embed(texts);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(serial, parallel));
+  EXPECT_TRUE(torch::equal(serial[4], torch::zeros({kHidden})));
+  // The packed float32 attention against the padded one (float64 takes that path): the same
+  // token states up to rounding, zero at padding.
+  BertEncoder bert = loadBertEncoder(readPretrainedModelFolder(path("one-head")));
+  const torch::Tensor ids = torch::tensor({2, 7, 9, 3, 2, 5, 3, 0, 2, 3, 0, 0}, torch::kInt64).view({3, 4});
+  const torch::Tensor mask = torch::tensor({1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0}, torch::kInt64).view({3, 4});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor states32 = bert->forward(ids, mask);
+  bert->to(torch::kFloat64);
+  const torch::Tensor states64 = bert->forward(ids, mask);
+  EXPECT_LT((states32.to(torch::kFloat64) - states64).abs().max().item<double>(), 1e-5);
+  EXPECT_TRUE(torch::equal(states32[2].narrow(0, 2, 2), torch::zeros({2, kHidden})));
 }
 
 TEST_F(PretrainedEncoderTest, EmbedDatasetWithABadFolderLeavesTheDatasetAlone) {
