@@ -142,7 +142,7 @@ torch::Tensor BertEncoderImpl::forward(const torch::Tensor& input_ids,
   packing.real_positions = real_positions;
   packing.batch = batch;
   packing.seq = seq;
-  if (x.is_cpu() && x.scalar_type() == torch::kFloat32 && (H / config_.heads) % 16 == 0) {
+  if (packedSelfAttentionSupports(x.options(), H / config_.heads)) {
     // Real tokens per row, in the order nonzero() packed them (row by row).
     const torch::Tensor counts = attention_mask.ne(0).sum(1).to(torch::kCPU, torch::kInt64).contiguous();
     packing.lengths.assign(counts.data_ptr<std::int64_t>(), counts.data_ptr<std::int64_t>() + batch);

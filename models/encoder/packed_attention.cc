@@ -191,10 +191,13 @@ AttendFn pickAttend() { return attendSequenceGeneric; }
 
 }  // namespace
 
+bool packedSelfAttentionSupports(const torch::TensorOptions& rows, std::int64_t head_dim) {
+  return rows.device().is_cpu() && rows.dtype() == torch::kFloat32 && head_dim % 16 == 0;
+}
+
 bool packedSelfAttentionSupports(const torch::Tensor& qkv, std::int64_t heads) {
-  return qkv.is_cpu() && qkv.scalar_type() == torch::kFloat32 && qkv.dim() == 2 &&
-         qkv.is_contiguous() && qkv.size(1) % (3 * heads) == 0 &&
-         (qkv.size(1) / (3 * heads)) % 16 == 0;
+  return qkv.dim() == 2 && qkv.is_contiguous() && qkv.size(1) % (3 * heads) == 0 &&
+         packedSelfAttentionSupports(qkv.options(), qkv.size(1) / (3 * heads));
 }
 
 torch::Tensor packedSelfAttention(const torch::Tensor& qkv, const std::vector<std::int64_t>& lengths,

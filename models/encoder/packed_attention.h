@@ -14,8 +14,10 @@
 namespace kgrec {
 
 // Whether packedSelfAttention() takes this case: a contiguous CPU float32 qkv and a head
-// width that is a multiple of 16.
+// width that is a multiple of 16. The second form decides ahead of a forward, from the rows'
+// options and the head width alone (a projection's output is contiguous).
 bool packedSelfAttentionSupports(const torch::Tensor& qkv, std::int64_t heads);
+bool packedSelfAttentionSupports(const torch::TensorOptions& rows, std::int64_t head_dim);
 
 // qkv: [tokens, 3 * hidden], each row query | key | value, heads side by side in each; rows
 // grouped by sequence, lengths[s] rows for sequence s (sum = tokens). Returns the context
