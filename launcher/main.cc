@@ -30,10 +30,6 @@
 #include "comm/mpi/mpi_runtime.h"
 #include "comm/local_process_group.h"
 #include "comm/mpi/mpi_process_group.h"
-#include "comm/host_device_process_group.h"
-#ifdef KGREC_HAVE_CUDA
-#include "comm/nccl/nccl_process_group.h"
-#endif
 #include "engine/train/trainer.h"
 #include "engine/train/training_device.h"
 #include "launcher/beyond_accuracy_table.h"
@@ -374,24 +370,6 @@ void addTrainFlags(CLI::App* cmd, TrainOptions& o, std::vector<std::string>& rel
       ->check(CLI::IsMember({"auto", "mpi", "nccl"}))->capture_default_str();
 }
 
-// The group of a partition folder's ranks (--backend): MPI, or for CUDA tensors (nccl, or
-// auto with --device cuda) NCCL beside MPI for the host's. Collective.
-std::shared_ptr<ProcessGroup> rankGroup(const TrainOptions& options) {
-  const TrainOptions o = resolveTrainOptions(options);
-  const torch::Device device = trainingDevice(o.run.device);
-  auto mpi = std::make_shared<MpiProcessGroup>();
-  if (o.comm.backend == "mpi" || !device.is_cuda()) return mpi;
-#ifdef KGREC_HAVE_CUDA
-  return std::make_shared<HostDeviceProcessGroup>(
-      mpi, std::make_shared<NcclProcessGroup>(MPI_COMM_WORLD, device.index()));
-#else
-  // A CUDA LibTorch without kgrec's CUDA configuration sees the GPU but has no NCCL backend.
-  throw ConfigError(fmt::format("--device {} on {} ranks: this build of kgrec has no NCCL; build "
-                                "it with -DKGREC_CUDA=ON, or use --backend mpi",
-                                o.run.device, launchedRanks()));
-#endif
-}
-
 // Trains on this process's group: a partition folder over MPI and (CUDA tensors) NCCL, one
 // rank per part; a dataset file over the local group. Returns the exit code.
 int runTrain(int& argc, char**& argv, TrainOptions options, const std::string& log_dir) {
@@ -400,7 +378,9 @@ int runTrain(int& argc, char**& argv, TrainOptions options, const std::string& l
   if (std::filesystem::is_directory(options.run.input)) {
     mpi = std::make_unique<MpiRuntime>(&argc, &argv);
     logAsRank(mpi->rank(), log_dir);
-    group = rankGroup(options);
+    const TrainOptions o = resolveTrainOptions(options);
+    group = trainingGroup(std::make_shared<MpiProcessGroup>(), trainingDevice(o.run.device),
+                          o.comm.backend);
   } else {
     if (launchedRanks() > 1) {
       throw ConfigError(fmt::format(

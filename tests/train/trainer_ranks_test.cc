@@ -12,11 +12,7 @@
 
 #include <torch/cuda.h>
 
-#include "comm/host_device_process_group.h"
 #include "comm/local_process_group.h"
-#ifdef KGREC_HAVE_CUDA
-#include "comm/nccl/nccl_process_group.h"
-#endif
 #include "engine/graph/synthetic.h"
 #include "engine/store/dataset_io.h"
 #include "engine/train/trainer.h"
@@ -160,15 +156,15 @@ TEST_F(TrainerRanksTest, GpuRanksFollowTheCpuTrajectory) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device is visible";
   ProcessGroup& world = *worldGroup();
   const bool gpu_per_rank = static_cast<int>(torch::cuda::device_count()) >= world.size();
-  std::shared_ptr<ProcessGroup> gpu_group = worldGroup();
   const std::string device = gpu_per_rank ? "cuda" : "cuda:0";
 #ifdef KGREC_HAVE_CUDA
-  if (gpu_per_rank) {
-    gpu_group = std::make_shared<HostDeviceProcessGroup>(
-        worldGroup(),
-        std::make_shared<NcclProcessGroup>(MPI_COMM_WORLD, trainingDevice(device).index()));
-  }
+  const std::string backend = gpu_per_rank ? "auto" : "mpi";
+#else
+  const std::string backend = "mpi";  // a CUDA LibTorch built without kgrec's NCCL
 #endif
+  // The launcher's group for these options (`kgrec train --device ... --backend ...`).
+  const std::shared_ptr<ProcessGroup> gpu_group =
+      trainingGroup(worldGroup(), trainingDevice(device), backend);
   for (const auto& [model, propagation] :
        {std::pair{"lightgcn", "full"}, std::pair{"sage", "sampled"}}) {
     SCOPED_TRACE(std::string(model) + " " + propagation + " on " + gpu_group->backendName());
