@@ -10,16 +10,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${1:-$ROOT/../shared/datasets/gowalla}
 KGREC=${KGREC:-$ROOT/build/launcher/kgrec}
 MPIRUN=${MPIRUN:-mpirun}
-if [ ! -f "$DATA/train.txt" ]; then
-  echo "{\"skipped\": \"no $DATA/train.txt\"}"
-  exit 0
-fi
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+. "$ROOT/bench/lightgcn_split.sh"
 LAYERS=3
 TRAIN=(--epochs 1 --dim 64 --layers "$LAYERS" --batch-size 2048 --lr 0.001 --eval-every 0)
-"$KGREC" prepare --format lightgcn --train "$DATA/train.txt" --test "$DATA/test.txt" \
-  -o "$WORK/data.h5" 2> "$WORK/prepare.log"
 report() {  # report NAME RANKS EDGE_CUT: the run's epoch line as one JSON line
   python3 - "$1" "$2" "$3" "$WORK/$1.jsonl" "$LAYERS" <<'PY'
 import json, sys

@@ -9,13 +9,7 @@ EPOCHS=${1:-3}
 THREADS=${2:-$(nproc)}
 DATA=${3:-$ROOT/../shared/datasets/gowalla}
 KGREC=${KGREC:-$ROOT/build/launcher/kgrec}
-if [ ! -f "$DATA/train.txt" ]; then
-  echo "{\"skipped\": \"no $DATA/train.txt\"}"
-  exit 0
-fi
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-"$KGREC" prepare --format lightgcn --train "$DATA/train.txt" --test "$DATA/test.txt" -o "$WORK/data.h5" 2> "$WORK/prepare.log"
+. "$ROOT/bench/lightgcn_split.sh"
 "$KGREC" --threads "$THREADS" train "$WORK/data.h5" --epochs "$EPOCHS" --dim 64 --layers 3 \
   --batch-size 2048 --lr 0.001 --l2 1e-4 --eval-every 1 --metrics-out "$WORK/metrics.jsonl" > /dev/null 2> "$WORK/train.log"
 CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)

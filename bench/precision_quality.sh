@@ -21,14 +21,7 @@ DATA=${5:-$ROOT/../shared/datasets/gowalla}
 shift $(( $# < 5 ? $# : 5 ))
 [ "${1:-}" = -- ] && shift
 KGREC=${KGREC:-$ROOT/build/launcher/kgrec}
-if [ ! -f "$DATA/train.txt" ]; then
-  echo "{\"skipped\": \"no $DATA/train.txt\"}"
-  exit 0
-fi
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-"$KGREC" prepare --format lightgcn --train "$DATA/train.txt" --test "$DATA/test.txt" \
-  -o "$WORK/data.h5" 2> "$WORK/prepare.log"
+. "$ROOT/bench/lightgcn_split.sh"
 for precision in $PRECISIONS; do
   "$KGREC" --threads "$THREADS" train "$WORK/data.h5" --device "$DEVICE" --precision "$precision" \
     --model sage --layers 2 --fanouts 10,10 --propagation sampled --epochs "$EPOCHS" --lr 0.005 \
