@@ -213,8 +213,9 @@ torch::Tensor BlockGnnImpl::inputs(std::int64_t num_nodes, const torch::Tensor& 
 }
 
 namespace {
-void checkRelations(const BlockTensors& block, std::int64_t num_relations) {
-  const auto largest = static_cast<std::int64_t>(block.relation_counts.size()) - 1;
+// `counts`: edges (or rows) per relation id, 0 .. the largest present.
+void checkRelations(const std::vector<std::int64_t>& counts, std::int64_t num_relations) {
+  const auto largest = static_cast<std::int64_t>(counts.size()) - 1;
   KGREC_CHECK(largest < num_relations, "an edge has relation id {} but the model knows {} relations",
               largest, num_relations);
 }
@@ -232,9 +233,7 @@ torch::Tensor BlockGnnImpl::projectByRelation(const torch::Tensor& rows,
     counts.assign(counted.data_ptr<std::int64_t>(),
                   counted.data_ptr<std::int64_t>() + counted.numel());
   }
-  KGREC_CHECK(static_cast<std::int64_t>(counts.size()) <= options_.num_relations,
-              "relation id {} but the model knows {} relations", counts.size() - 1,
-              options_.num_relations);
+  checkRelations(counts, options_.num_relations);
   std::vector<torch::Tensor> projected;
   std::int64_t begin = 0;
   for (std::size_t r = 0; r < counts.size(); ++r) {
@@ -251,7 +250,7 @@ torch::Tensor BlockGnnImpl::projectByRelation(const torch::Tensor& rows,
 
 torch::Tensor BlockGnnImpl::attentionScores(const BlockTensors& block,
                                             const torch::Tensor& h_src) const {
-  checkRelations(block, options_.num_relations);
+  // projectByRelation checks the relation ids against the model's.
   const std::int64_t edges = block.edge_src.numel();
   // Tails and heads in one grouped projection.
   std::vector<std::int64_t> counts = block.relation_counts;  // tails, then heads: each twice
@@ -310,7 +309,7 @@ torch::Tensor BlockGnnImpl::layer(std::int64_t l, const BlockTensors& block,
   if (options_.model == "rgcn") {
     // sum_e w_e W_{r_e} h_src = sum_b (sum_e w_e a_{r_e b} h_src) V_b: one weighted
     // aggregation per basis, then one matrix product per basis.
-    checkRelations(block, options_.num_relations);
+    checkRelations(block.relation_counts, options_.num_relations);
     const torch::Tensor coef =
         coefficients_[l].index_select(0, block.edge_relation) * block.csr.values.unsqueeze(1);
     const torch::Tensor messages = h_src.index_select(0, block.edge_src);

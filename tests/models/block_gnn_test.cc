@@ -185,5 +185,23 @@ TEST(BlockGnn, RejectsBadOptions) {
   EXPECT_THROW(BlockGnn{o}, ConfigError);
 }
 
+// A block edge whose relation id the model does not know is refused, by rgcn's layer and by
+// kgat's attention alike (the tiny block has relations 0 and 1).
+TEST(BlockGnn, RefusesRelationIdsTheModelDoesNotKnow) {
+  const BlockTensors block = BlockTensors::from(tinyBlock(), torch::kCPU);
+  for (const char* name : {"rgcn", "kgat"}) {
+    SCOPED_TRACE(name);
+    BlockGnnOptions o;
+    o.model = name;
+    o.dim = 2;
+    o.layers = 1;
+    o.num_relations = 1;
+    o.num_bases = 1;
+    BlockGnn model(o);
+    torch::NoGradGuard no_grad;
+    EXPECT_THROW(model->layer(0, block, sources()), Error);
+  }
+}
+
 }  // namespace
 }  // namespace kgrec
