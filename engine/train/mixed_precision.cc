@@ -107,14 +107,14 @@ torch::Tensor LossScaler::scaleLoss(const torch::Tensor& loss) const {
 
 bool LossScaler::unscale(const std::vector<torch::Tensor>& grads) const {
   if (!enabled_) return true;
-  bool finite = true;
+  std::vector<torch::Tensor> finite;  // per gradient, on its device
   for (const torch::Tensor& g : grads) {
     if (!g.defined()) continue;
     g.div_(scale_);
-    // One reduction per tensor: a device-to-host sync, once per step.
-    if (finite && !torch::isfinite(g).all().item<bool>()) finite = false;
+    finite.push_back(torch::isfinite(g).all());
   }
-  return finite;
+  // One device-to-host read for all of them, once per step.
+  return finite.empty() || torch::stack(finite).all().item<bool>();
 }
 
 void LossScaler::update(bool all_finite) {
